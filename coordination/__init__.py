@@ -1,0 +1,109 @@
+"""Shelter and referral coordination: the app factory."""
+from pathlib import Path
+
+from flask import Flask, redirect, request, url_for
+from jinja2 import StrictUndefined
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from . import config as app_config
+from .extensions import babel, csrf, db, login_manager, migrate
+
+# Endpoints an anonymous visitor may reach; everything else sends them to sign in.
+PUBLIC_ENDPOINTS = {"accounts.login", "core.healthz", "static"}
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    Path(app.instance_path).mkdir(exist_ok=True)
+    app.config.from_mapping(app_config.from_environment(app.instance_path))
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+    else:
+        app.config.from_mapping(test_config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
+
+    app.jinja_env.undefined = StrictUndefined  # a typo in a template fails loudly, not blank
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+
+    from . import models  # noqa: F401  (every model registered before use)
+    from .accounts.routes import bp as accounts_bp
+    from .beds.routes import bp as beds_bp
+    from .core.routes import bp as core_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(core_bp)
+    app.register_blueprint(beds_bp)
+
+    from .errors import register_error_handlers
+    from .security import register_security
+    from .templating import register_templating
+    from .cli import register_commands
+
+    register_error_handlers(app)
+    register_security(app)
+    register_templating(app)
+    register_commands(app)
+
+    @app.before_request
+    def require_login():
+        if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
+            return None
+        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+
+    return app
+
+
+def _locale():
+    if current_user and current_user.is_authenticated:
+        return current_user.locale
+    return request.accept_languages.best_match(["en"]) or "en"
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    from .accounts.models import User
+
+    try:
+        user = db.session.get(User, int(user_id))
+    except ValueError:
+        return None
+    return user if user is not None and user.is_active else None
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_connect(dbapi_connection, connection_record):
+    """SQLite: enforce foreign keys, let readers and a writer work side by side (WAL),
+    and take the write lock when a transaction starts (BEGIN IMMEDIATE), so that two
+    requests never both read and then both try to write, which SQLite cannot resolve."""
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection):
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,85 @@
+"""Regions, organizations and the people who sign in."""
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..clock import now
+from ..extensions import db
+from ..types import UTCDateTime
+
+SHELTER_STAFF = "shelter_staff"
+CASEWORKER = "caseworker"
+GUARDIANSHIP = "guardianship"
+OVERSIGHT = "oversight"
+ADMIN = "admin"
+ROLES = (SHELTER_STAFF, CASEWORKER, GUARDIANSHIP, OVERSIGHT, ADMIN)
+
+ORGANIZATION_KINDS = ("ngo", "state", "international")
+
+
+class Region(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+    def __repr__(self) -> str:
+        return f"<Region {self.code}>"
+
+
+class Organization(db.Model):
+    __table_args__ = (
+        CheckConstraint("kind IN ('ngo', 'state', 'international')", name="organization_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    region: Mapped[Region] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Organization {self.name}>"
+
+
+class User(UserMixin, db.Model):
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('shelter_staff', 'caseworker', 'guardianship', 'oversight', 'admin')",
+            name="user_role",
+        ),
+        CheckConstraint("email = lower(email)", name="user_email_lowercase"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased, so the unique index makes addresses unique case-insensitively.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    locale: Mapped[str] = mapped_column(String(10), default="en")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    organization: Mapped[Organization] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active and self.organization.active
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"

@@ -1,0 +1,108 @@
+"""Shelters, their bed pools, and the append-only history of bed counts."""
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..accounts.models import Organization, Region, User
+from ..clock import now
+from ..extensions import db
+from ..types import UTCDateTime
+
+SHELTER_STATUSES = ("open", "suspended", "closed")
+SEXES = ("female", "male", "any")
+
+# What a shelter can care for; the same keys name a child's needs.
+SERVICES = ("medical", "disability", "psychosocial", "trafficking", "young_mother")
+
+
+class Shelter(db.Model):
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'suspended', 'closed')", name="shelter_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(500), default="")
+    phone: Mapped[str] = mapped_column(String(50), default="")
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    services: Mapped[list[str]] = mapped_column(JSON, default=list)
+    accessibility: Mapped[str] = mapped_column(Text, default="")
+
+    organization: Mapped[Organization] = relationship()
+    region: Mapped[Region] = relationship()
+    pools: Mapped[list["BedPool"]] = relationship(
+        back_populates="shelter", order_by="BedPool.id"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Shelter {self.name}>"
+
+
+class BedPool(db.Model):
+    """A group of interchangeable beds in one shelter.
+
+    The database itself refuses counts that overbook the pool, so no code path, however
+    concurrent, can commit occupied + out_of_service + held above capacity. `held` is
+    only ever changed by one conditional UPDATE (see beds.services.hold_bed), and
+    `version` is bumped by every change to the staff-kept counts so that two people
+    editing at once cannot overwrite each other.
+    """
+
+    __table_args__ = (
+        CheckConstraint("admits_sex IN ('female', 'male', 'any')", name="pool_admits_sex"),
+        CheckConstraint("min_age >= 0 AND max_age >= min_age", name="pool_age_range"),
+        CheckConstraint(
+            "capacity >= 0 AND occupied >= 0 AND out_of_service >= 0 AND held >= 0",
+            name="pool_counts_not_negative",
+        ),
+        CheckConstraint(
+            "occupied + out_of_service + held <= capacity", name="pool_not_overbooked"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shelter_id: Mapped[int] = mapped_column(ForeignKey("shelter.id"), index=True)
+    label: Mapped[str] = mapped_column(String(100))
+    admits_sex: Mapped[str] = mapped_column(String(10), default="any")
+    min_age: Mapped[int] = mapped_column(Integer, default=0)
+    max_age: Mapped[int] = mapped_column(Integer, default=17)
+    capacity: Mapped[int] = mapped_column(Integer)
+    occupied: Mapped[int] = mapped_column(Integer, default=0)
+    out_of_service: Mapped[int] = mapped_column(Integer, default=0)
+    out_of_service_reason: Mapped[str] = mapped_column(String(500), default="")
+    held: Mapped[int] = mapped_column(Integer, default=0)
+    last_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    shelter: Mapped[Shelter] = relationship(back_populates="pools")
+
+    @property
+    def available(self) -> int:
+        return max(0, self.capacity - self.occupied - self.out_of_service - self.held)
+
+    def __repr__(self) -> str:
+        return f"<BedPool {self.id} {self.label}>"
+
+
+class BedUpdate(db.Model):
+    """One change or confirmation of a pool's counts: who, when, the counts after, why.
+
+    Rows are only ever inserted.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("bed_pool.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    capacity: Mapped[int] = mapped_column(Integer)
+    occupied: Mapped[int] = mapped_column(Integer)
+    out_of_service: Mapped[int] = mapped_column(Integer)
+    held: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(500))
+
+    pool: Mapped[BedPool] = relationship()
+    user: Mapped[User | None] = relationship()

@@ -1,0 +1,118 @@
+"""The bed board and shelter pages. Thin: parse, check, call one service, commit, render."""
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import request
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..accounts.models import Region
+from ..errors import DomainError
+from ..extensions import db
+from ..htmx import page_or_fragment, wants_fragment
+from . import services
+from .forms import AdjustCountForm, BoardFilterForm, ConfirmCountsForm, SetCountsForm
+from .models import BedPool, Shelter
+
+bp = Blueprint("beds", __name__)
+
+
+@bp.get("/beds")
+def board():
+    regions = db.session.scalars(select(Region).order_by(Region.name)).all()
+    form = BoardFilterForm(formdata=request.args)
+    form.region.choices = [("", _("All regions"))] + [(str(r.id), r.name) for r in regions]
+    status = 200
+    pools = []
+    if form.validate():
+        pools = services.board(services.BoardFilter(
+            region_id=int(form.region.data) if form.region.data else None,
+            sex=form.sex.data or None,
+            age=form.age.data,
+            free_only=form.free.data,
+        ))
+    else:
+        status = 400
+    return page_or_fragment("beds/board.html", "beds/_board.html", status=status,
+                            form=form, pools=pools,
+                            refresh_seconds=current_app.config["BOARD_REFRESH_SECONDS"])
+
+
+@bp.get("/shelters/<int:shelter_id>")
+def shelter(shelter_id: int):
+    shelter = db.get_or_404(Shelter, shelter_id)
+    return _shelter_page(shelter)
+
+
+def _shelter_page(shelter: Shelter, row_errors: dict | None = None, status: int = 200):
+    return render_template(
+        "beds/shelter.html", shelter=shelter,
+        can_edit=services.can_edit_pool(current_user, shelter.pools[0]) if shelter.pools else False,
+        show_address=services.can_see_address(current_user, shelter),
+        row_errors=row_errors or {},
+    ), status
+
+
+def _load_pool(shelter_id: int, pool_id: int) -> BedPool:
+    pool = db.session.get(BedPool, pool_id)
+    if pool is None or pool.shelter_id != shelter_id:
+        abort(404)
+    return pool
+
+
+def _pool_answer(pool: BedPool, status: int = 200, error: str | None = None, notice: str | None = None):
+    """The updated row for htmx; the whole shelter page (or a redirect to it) otherwise."""
+    if wants_fragment():
+        response = page_or_fragment(
+            "beds/shelter.html", "beds/_pool_row.html", status=status, pool=pool,
+            can_edit=services.can_edit_pool(current_user, pool), error=error, notice=notice)
+        if status == 200:
+            response.headers["HX-Trigger"] = "bedsChanged"
+        return response
+    if status == 200:
+        flash(notice, "success")
+        return redirect(url_for(".shelter", shelter_id=pool.shelter_id, _anchor=f"pool-{pool.id}"), 303)
+    return _shelter_page(pool.shelter, row_errors={pool.id: error}, status=status)
+
+
+def _change_pool(shelter_id: int, pool_id: int, form_class, change, notice: str):
+    pool = _load_pool(shelter_id, pool_id)
+    if not services.can_edit_pool(current_user, pool):
+        abort(403)
+    form = form_class()
+    if not form.validate():
+        message = next(iter(form.errors.values()))[0]
+        return _pool_answer(pool, status=422, error=message)
+    try:
+        change(pool, form)
+    except DomainError as refusal:
+        db.session.rollback()  # the row is read again, so a conflict shows today's numbers
+        return _pool_answer(pool, status=refusal.status, error=refusal.message)
+    db.session.commit()
+    return _pool_answer(pool, notice=notice)
+
+
+@bp.post("/shelters/<int:shelter_id>/pools/<int:pool_id>/adjust")
+def adjust(shelter_id: int, pool_id: int):
+    return _change_pool(
+        shelter_id, pool_id, AdjustCountForm,
+        lambda pool, form: services.adjust_count(
+            pool, current_user, form.field.data, form.delta.data, form.version.data),
+        _("Saved."))
+
+
+@bp.post("/shelters/<int:shelter_id>/pools/<int:pool_id>/counts")
+def set_counts(shelter_id: int, pool_id: int):
+    return _change_pool(
+        shelter_id, pool_id, SetCountsForm,
+        lambda pool, form: services.set_counts(
+            pool, current_user, form.occupied.data, form.out_of_service.data,
+            (form.out_of_service_reason.data or "").strip(), form.version.data),
+        _("Saved."))
+
+
+@bp.post("/shelters/<int:shelter_id>/pools/<int:pool_id>/confirm")
+def confirm(shelter_id: int, pool_id: int):
+    return _change_pool(
+        shelter_id, pool_id, ConfirmCountsForm,
+        lambda pool, form: services.confirm_counts(pool, current_user, form.version.data),
+        _("Counts confirmed as still true."))

@@ -1,0 +1,182 @@
+"""The rules for bed counts: who may change them, how, and what the board shows."""
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import contains_eager
+
+from ..accounts.models import ADMIN, GUARDIANSHIP, SHELTER_STAFF, Region, User
+from ..clock import now
+from ..errors import Conflict, InvalidInput, NotAllowed
+from ..extensions import db
+from .models import BedPool, BedUpdate, Shelter
+
+STAFF_COUNTS = ("occupied", "out_of_service")
+
+
+def can_edit_pool(user: User, pool: BedPool) -> bool:
+    """Only shelter staff of the organization that runs the shelter keep its counts."""
+    return (
+        user.is_authenticated
+        and user.role == SHELTER_STAFF
+        and user.organization_id == pool.shelter.organization_id
+    )
+
+
+def can_see_address(user: User, shelter: Shelter) -> bool:
+    """The address is for the shelter's own staff, the region's guardianship officers and admins."""
+    if user.role == ADMIN:
+        return True
+    if user.role == GUARDIANSHIP:
+        return user.organization.region_id == shelter.region_id
+    return user.role == SHELTER_STAFF and user.organization_id == shelter.organization_id
+
+
+def _require_edit(user: User, pool: BedPool) -> None:
+    if not can_edit_pool(user, pool):
+        raise NotAllowed(_("Only staff of the organization running this shelter can change its counts."))
+
+
+def adjust_count(pool: BedPool, user: User, field: str, delta: int, expected_version: int) -> BedPool:
+    """Move occupied or out-of-service by one bed, as seen at `expected_version`."""
+    _require_edit(user, pool)
+    if field not in STAFF_COUNTS or delta not in (-1, 1):
+        raise InvalidInput(_("Only occupied and out-of-service beds can be moved, one at a time."))
+    _check_version(pool, expected_version)
+    counts = {f: getattr(pool, f) for f in STAFF_COUNTS}
+    counts[field] += delta
+    label = _("occupied") if field == "occupied" else _("out of service")
+    reason = _("%(what)s %(sign)s1", what=label, sign="+" if delta > 0 else "−")
+    return _write_counts(pool, user, expected_version, reason=reason,
+                         oos_reason=pool.out_of_service_reason, **counts)
+
+
+def set_counts(pool: BedPool, user: User, occupied: int, out_of_service: int,
+               out_of_service_reason: str, expected_version: int) -> BedPool:
+    """Set both staff-kept counts at once, as a person typing them in would."""
+    _require_edit(user, pool)
+    _check_version(pool, expected_version)
+    if out_of_service == 0:
+        out_of_service_reason = ""
+    return _write_counts(pool, user, expected_version, occupied=occupied,
+                         out_of_service=out_of_service, oos_reason=out_of_service_reason,
+                         reason=_("counts edited"))
+
+
+def confirm_counts(pool: BedPool, user: User, expected_version: int) -> BedPool:
+    """Record that the counts shown, unchanged, are still true right now."""
+    _require_edit(user, pool)
+    _check_version(pool, expected_version)
+    return _write_counts(pool, user, expected_version, occupied=pool.occupied,
+                         out_of_service=pool.out_of_service,
+                         oos_reason=pool.out_of_service_reason, reason=_("counts confirmed"))
+
+
+def _check_version(pool: BedPool, expected_version: int) -> None:
+    if pool.version != expected_version:
+        raise Conflict(_("Someone else changed this pool while you were looking at it. "
+                         "These are the current numbers; nothing of yours was saved."), pool)
+
+
+def _write_counts(pool: BedPool, user: User, expected_version: int, *, occupied: int,
+                  out_of_service: int, oos_reason: str, reason: str) -> BedPool:
+    """Write the counts in one conditional UPDATE: it matches only if nobody changed the
+    pool since `expected_version` and the beds still fit, so the check and the write
+    cannot be separated by another request."""
+    if occupied < 0 or out_of_service < 0:
+        raise InvalidInput(_("A count cannot go below zero."))
+    if occupied + out_of_service + pool.held > pool.capacity:
+        raise InvalidInput(_(
+            "That would make %(used)s beds occupied, out of service or held in a pool of "
+            "%(capacity)s. Nothing was changed.",
+            used=occupied + out_of_service + pool.held, capacity=pool.capacity))
+    stamp = now()
+    result = db.session.execute(
+        update(BedPool)
+        .where(
+            BedPool.id == pool.id,
+            BedPool.version == expected_version,
+            BedPool.held + occupied + out_of_service <= BedPool.capacity,
+        )
+        .values(
+            occupied=occupied,
+            out_of_service=out_of_service,
+            out_of_service_reason=oos_reason,
+            last_confirmed_at=stamp,
+            version=BedPool.version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(pool)
+    if result.rowcount != 1:
+        _check_version(pool, expected_version)
+        raise InvalidInput(_("Beds were held for a referral meanwhile; there is no room for "
+                             "those counts any more. Nothing was changed."))
+    record_bed_update(pool, user, reason, at=stamp)
+    return pool
+
+
+def record_bed_update(pool: BedPool, user: User | None, reason: str, at: datetime | None = None) -> None:
+    """Append the pool's counts after a change to its history."""
+    db.session.add(BedUpdate(
+        pool_id=pool.id, user_id=user.id if user else None, created_at=at or now(),
+        capacity=pool.capacity, occupied=pool.occupied, out_of_service=pool.out_of_service,
+        held=pool.held, reason=reason[:500],
+    ))
+    db.session.flush()
+
+
+# --- freshness -----------------------------------------------------------------------------
+
+FRESH, AGING, STALE = "fresh", "aging", "stale"
+
+
+def freshness(confirmed_at: datetime | None, at: datetime, fresh_hours: int, stale_hours: int) -> str:
+    """Fresh under `fresh_hours`, stale over `stale_hours`, aging between; never confirmed is stale."""
+    if confirmed_at is None:
+        return STALE
+    age_hours = (at - confirmed_at).total_seconds() / 3600
+    if age_hours < fresh_hours:
+        return FRESH
+    if age_hours <= stale_hours:
+        return AGING
+    return STALE
+
+
+# --- the board -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BoardFilter:
+    region_id: int | None = None
+    sex: str | None = None
+    age: int | None = None
+    free_only: bool = False
+
+
+def board_query(f: BoardFilter) -> Select:
+    """Every open shelter's pools, filtered, with shelter, region and operator loaded in
+    the same statement, so the board costs the same however many shelters there are."""
+    query = (
+        select(BedPool)
+        .join(BedPool.shelter)
+        .join(Shelter.region)
+        .options(contains_eager(BedPool.shelter).contains_eager(Shelter.region))
+        .where(Shelter.status == "open")
+        .order_by(Region.name, Shelter.name, BedPool.id)
+    )
+    if f.region_id is not None:
+        query = query.where(Shelter.region_id == f.region_id)
+    if f.sex is not None:
+        query = query.where(BedPool.admits_sex.in_((f.sex, "any")))
+    if f.age is not None:
+        query = query.where(BedPool.min_age <= f.age, BedPool.max_age >= f.age)
+    if f.free_only:
+        query = query.where(
+            BedPool.capacity - BedPool.occupied - BedPool.out_of_service - BedPool.held > 0
+        )
+    return query
+
+
+def board(f: BoardFilter) -> list[BedPool]:
+    return list(db.session.scalars(board_query(f)))

@@ -1,0 +1,84 @@
+"""`flask --app app <command>`: the commands operators run."""
+import sys
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import inspect, select
+
+from .extensions import db
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(serve_demo_command)
+
+
+def _read_password() -> str:
+    """From a hidden prompt at a terminal, else the first line of standard input; never argv."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True,
+              type=click.Choice(["shelter_staff", "caseworker", "guardianship", "oversight", "admin"]))
+@click.option("--organization", required=True, help="The organization's name, as registered.")
+def create_user_command(email: str, name: str, role: str, organization: str) -> None:
+    """Create an account. The password is read from a prompt, or from stdin when piped."""
+    from .accounts.services import create_user
+    from .errors import InvalidInput
+
+    password = _read_password()
+    try:
+        user = create_user(email, name, role, organization, password)
+    except InvalidInput as refusal:
+        db.session.rollback()
+        raise click.ClickException(refusal.message) from None
+    db.session.commit()
+    click.echo(f"Created {user.role} account {user.email} in {user.organization.name}.")
+
+
+def _refuse_in_production() -> None:
+    if current_app.config["COORDINATION_ENV"] == "production":
+        raise click.ClickException("Demo data is never loaded in production (COORDINATION_ENV=production).")
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Load the demo regions, organizations, shelters and users; safe to run again."""
+    from .demo import seed_demo
+
+    _refuse_in_production()
+    counts = seed_demo()
+    db.session.commit()
+    click.echo("Demo data present: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()) + ".")
+
+
+@click.command("serve-demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve_demo_command(host: str, port: int) -> None:
+    """Migrate the database, fill a new one with demo data, and serve the app for trying out."""
+    from flask_migrate import upgrade
+    from werkzeug.serving import run_simple
+
+    from .accounts.models import User
+    from .demo import DEMO_PASSWORD, USERS, seed_demo
+
+    _refuse_in_production()
+    upgrade()
+    if not inspect(db.engine).has_table("user") or db.session.scalar(select(User.id).limit(1)) is None:
+        seed_demo()
+        db.session.commit()
+        click.echo("New database: demo data loaded.")
+    db.session.remove()
+    click.echo(f"\nShelter coordination is running at http://{host}:{port}/")
+    click.echo(f"Demo logins (password: {DEMO_PASSWORD}):")
+    for email, name, role, organization in USERS:
+        click.echo(f"  {email:<22} {role:<14} {organization}")
+    click.echo("Press Ctrl+C to stop.\n")
+    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)

@@ -1,0 +1,70 @@
+"""Configuration, read once from the environment when the app is built.
+
+Every setting has a safe development default; production refuses to start without
+a SECRET_KEY. `instance/config.py`, when present, may override any of them.
+"""
+import os
+import secrets
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def _int(environ, name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive, got {value}")
+    return value
+
+
+def _dev_secret_key(instance_path: str) -> str:
+    """A per-checkout key kept in instance/, so development sessions survive restarts."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def from_environment(instance_path: str, environ=os.environ) -> dict:
+    env = environ.get("COORDINATION_ENV", "development")
+    if env not in ("development", "production"):
+        raise ConfigError(f"COORDINATION_ENV must be development or production, got {env!r}")
+    production = env == "production"
+    secret_key = environ.get("SECRET_KEY")
+    if production and not secret_key:
+        raise ConfigError("SECRET_KEY must be set when COORDINATION_ENV=production")
+    database_url = environ.get("DATABASE_URL") or (
+        "sqlite:///" + str(Path(instance_path) / "coordination.sqlite3")
+    )
+    return {
+        "COORDINATION_ENV": env,
+        "SECRET_KEY": secret_key or _dev_secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # How long a submitted referral holds its bed before it expires.
+        "HOLD_HOURS": _int(environ, "HOLD_HOURS", 48),
+        # Bed counts confirmed less than FRESH_HOURS ago are fresh; older than STALE_HOURS, stale.
+        "FRESH_HOURS": _int(environ, "FRESH_HOURS", 12),
+        "STALE_HOURS": _int(environ, "STALE_HOURS", 48),
+        "SESSION_IDLE_MINUTES": _int(environ, "SESSION_IDLE_MINUTES", 30),
+        # How often an open bed board asks for new numbers.
+        "BOARD_REFRESH_SECONDS": _int(environ, "BOARD_REFRESH_SECONDS", 30),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "BABEL_DEFAULT_LOCALE": "en",
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+    }

@@ -1,0 +1,84 @@
+"""The few ways a service refuses, and how a refusal reaches the user.
+
+Services raise these with a message in the user's words; one handler turns them into
+the right status, as a fragment for htmx and as a page otherwise.
+"""
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .htmx import wants_fragment
+
+
+class DomainError(Exception):
+    status = 409
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class NotAllowed(DomainError):
+    status = 403
+
+
+class InvalidInput(DomainError):
+    status = 422
+
+
+class Conflict(DomainError):
+    """Somebody changed the record since the user last saw it."""
+
+    status = 409
+
+    def __init__(self, message: str, current=None):
+        super().__init__(message)
+        self.current = current
+
+
+class NoBedAvailable(DomainError):
+    status = 409
+
+
+class InvalidMove(DomainError):
+    status = 409
+
+
+def _refusal(message: str, status: int):
+    template = "errors/_message.html" if wants_fragment() else "errors/page.html"
+    return render_template(template, message=message, status=status), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        return _refusal(error.message, error.status)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return _refusal(
+            _("This form has expired or did not come from this site. "
+              "Reload the page and try again; nothing was changed."),
+            400,
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is not None and error.code < 400:
+            return error
+        messages = {
+            400: _("The request could not be understood; nothing was changed."),
+            403: _("You are not allowed to do that; nothing was changed."),
+            404: _("There is nothing here. Check the address, or go back to your work queue."),
+            405: _("That action is not available at this address."),
+            413: _("What you sent is too large; nothing was changed."),
+        }
+        return _refusal(messages.get(error.code, error.description), error.code or 500)
+
+    @app.errorhandler(500)
+    def server_error(error):
+        # A page of its own, with nothing that could fail a second time while rendering.
+        message = _("Something went wrong on our side; nothing was changed. "
+                    "Please try again, and tell the administrators if it persists.")
+        return render_template("errors/500.html", message=message), 500
