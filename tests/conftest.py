@@ -1,0 +1,224 @@
+"""Fixtures: a real database built by the real migrations, and helpers that make what a
+test needs. The suite runs on SQLite by default and on PostgreSQL when
+TEST_DATABASE_URL is set; every test starts from empty tables."""
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from coordination import clock, create_app
+from coordination.accounts.models import Organization, Region, User
+from coordination.beds.models import BedPool, Shelter
+from coordination.extensions import db
+
+PASSWORD = "correct horse battery staple"
+
+
+def _database_url(tmp_root: Path) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_root / 'test.sqlite3'}"
+
+
+def _fresh_schema(url: str) -> None:
+    if url.startswith("postgresql"):
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+
+
+def make_app(database_url: str, **overrides):
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "SERVER_NAME": "coordination.test",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    url = _database_url(tmp_path_factory.mktemp("db"))
+    _fresh_schema(url)
+    app = make_app(url)
+    with app.app_context():
+        upgrade()  # the schema comes from the migrations, exactly as in production
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def _session_app(database_url):
+    return make_app(database_url)
+
+
+@pytest.fixture
+def app(_session_app):
+    """The app, with an application context pushed and the tables emptied afterwards."""
+    with _session_app.app_context():
+        yield _session_app
+        db.session.remove()
+        _empty_tables()
+    clock.freeze(None)
+
+
+def _empty_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+# --- making things ------------------------------------------------------------------------
+
+class Factory:
+    """Makes committed records with sensible defaults; every name is unique per test."""
+
+    def __init__(self):
+        self.n = 0
+
+    def _next(self) -> int:
+        self.n += 1
+        return self.n
+
+    def region(self, name: str | None = None) -> Region:
+        i = self._next()
+        region = Region(code=f"R{i}", name=name or f"Region {i}")
+        return self._save(region)
+
+    def organization(self, kind: str = "ngo", region: Region | None = None, name: str | None = None) -> Organization:
+        i = self._next()
+        org = Organization(name=name or f"Organization {i}", kind=kind, region=region or self.region())
+        return self._save(org)
+
+    def user(self, role: str, organization: Organization | None = None, email: str | None = None,
+             password: str = PASSWORD) -> User:
+        i = self._next()
+        user = User(email=email or f"{role}{i}@example.org", name=f"{role.title()} {i}", role=role,
+                    organization=organization or self.organization())
+        user.set_password(password)
+        return self._save(user)
+
+    def shelter(self, organization: Organization | None = None, region: Region | None = None,
+                **values) -> Shelter:
+        i = self._next()
+        organization = organization or self.organization()
+        values.setdefault("name", f"Shelter {i}")
+        values.setdefault("address", f"{i} Test Street")
+        values.setdefault("languages", ["Azerbaijani"])
+        values.setdefault("services", [])
+        shelter = Shelter(organization=organization, region=region or organization.region, **values)
+        return self._save(shelter)
+
+    def pool(self, shelter: Shelter | None = None, capacity: int = 5, occupied: int = 0,
+             out_of_service: int = 0, **values) -> BedPool:
+        i = self._next()
+        values.setdefault("label", f"Pool {i}")
+        values.setdefault("last_confirmed_at", clock.now())
+        pool = BedPool(shelter=shelter or self.shelter(), capacity=capacity, occupied=occupied,
+                       out_of_service=out_of_service, held=0, version=1, **values)
+        return self._save(pool)
+
+    @staticmethod
+    def _save(obj):
+        db.session.add(obj)
+        db.session.commit()
+        return obj
+
+
+@pytest.fixture
+def make(app) -> Factory:
+    return Factory()
+
+
+# --- a signed-in browser, without the browser -------------------------------------------
+
+CSRF_INPUT = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
+HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
+
+
+class Client:
+    """The Flask test client plus what a person's browser would do: sign in, carry the
+    CSRF token of the page it is on, and send htmx's headers when asked to.
+
+    Each request runs in an application context of its own, as on a real server: it gets
+    its own `g` and its own database session, never the test's. The test's session is
+    committed first (so it holds no lock and the request sees what the test made) and
+    reads afresh afterwards."""
+
+    def __init__(self, app):
+        self.app = app
+        self.http = app.test_client()
+        self._token = None
+
+    def _open(self, method: str, url: str, **kwargs):
+        db.session.commit()
+        with self.app.app_context():
+            response = self.http.open(url, method=method, **kwargs)
+        db.session.expire_all()
+        return response
+
+    def csrf_token(self) -> str:
+        if self._token is None:
+            page = self._open("GET", "/login" if not self._signed_in else "/")
+            self._token = CSRF_INPUT.search(page.get_data(as_text=True)).group(1)
+        return self._token
+
+    _signed_in = False
+
+    def login(self, email: str, password: str = PASSWORD, next: str | None = None):
+        self._signed_in = False
+        self._token = None
+        data = {"email": email, "password": password, "csrf_token": self.csrf_token()}
+        if next is not None:
+            data["next"] = next
+        response = self._open("POST", "/login", data=data)
+        self._signed_in = response.status_code == 303
+        self._token = None
+        return response
+
+    def get(self, url: str, htmx: bool = False, **kwargs):
+        headers = dict(HTMX) if htmx else {}
+        headers.update(kwargs.pop("headers", {}))
+        return self._open("GET", url, headers=headers, **kwargs)
+
+    def post(self, url: str, data: dict | None = None, htmx: bool = False, csrf: bool = True, **kwargs):
+        data = dict(data or {})
+        if csrf:
+            data.setdefault("csrf_token", self.csrf_token())
+        headers = dict(HTMX) if htmx else {}
+        headers.update(kwargs.pop("headers", {}))
+        return self._open("POST", url, data=data, headers=headers, **kwargs)
+
+
+@pytest.fixture
+def client(app) -> Client:
+    return Client(app)
+
+
+@pytest.fixture
+def login_as(app, make):
+    """login_as(role) or login_as(user): a signed-in Client for that person."""
+
+    def sign_in(who, **user_values) -> Client:
+        user = make.user(who, **user_values) if isinstance(who, str) else who
+        signed_in = Client(app)
+        response = signed_in.login(user.email)
+        assert response.status_code == 303, response.get_data(as_text=True)
+        signed_in.user = user
+        return signed_in
+
+    return sign_in
