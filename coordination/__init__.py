@@ -1,13 +1,14 @@
 """Shelter and referral coordination: the app factory."""
 from pathlib import Path
 
-from flask import Flask, redirect, request, url_for
+from flask import Flask, g, redirect, request, url_for
 from jinja2 import StrictUndefined
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import config as app_config
+from .audit import services as audit
 from .extensions import babel, csrf, db, login_manager, migrate
 
 # Endpoints an anonymous visitor may reach; everything else sends them to sign in.
@@ -46,10 +47,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .accounts.routes import bp as accounts_bp
     from .beds.routes import bp as beds_bp
     from .core.routes import bp as core_bp
+    from .notifications.routes import bp as notifications_bp
+    from .referrals.routes import bp as referrals_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(core_bp)
     app.register_blueprint(beds_bp)
+    app.register_blueprint(referrals_bp)
+    app.register_blueprint(notifications_bp)
 
     from .errors import register_error_handlers
     from .security import register_security
@@ -66,6 +71,21 @@ def create_app(test_config: dict | None = None) -> Flask:
         if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
             return None
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+
+    @app.before_request
+    def attribute_audit_events():
+        """Whatever this request records in the audit trail is signed by its user and address."""
+        user = current_user if current_user.is_authenticated else None
+        g.audit_token = audit.act_as(audit.Actor(
+            user_id=user.id if user else None,
+            organization_id=user.organization_id if user else None,
+            client_address=request.remote_addr or ""))
+
+    @app.teardown_request
+    def forget_audit_actor(exc):
+        token = g.pop("audit_token", None)
+        if token is not None:
+            audit.reset(token)
 
     return app
 

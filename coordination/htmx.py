@@ -10,8 +10,8 @@ def wants_fragment() -> bool:
     )
 
 
-def page_or_fragment(page: str, fragment: str, status: int = 200, **context):
-    template = fragment if wants_fragment() else page
+def page_or_fragment(page_template: str, fragment_template: str, status: int = 200, **context):
+    template = fragment_template if wants_fragment() else page_template
     response = make_response(render_template(template, **context), status)
     response.vary.update(("HX-Request", "HX-Request-Type"))
     return response

@@ -2,11 +2,12 @@
 from datetime import datetime
 
 from flask import Flask, current_app
-from flask_babel import format_datetime, get_locale, gettext as _, lazy_gettext as _l, ngettext
+from flask_babel import format_datetime, get_locale, gettext as _, ngettext
 
 from .accounts.forms import LogoutForm
 from .beds import services as bed_services
 from .clock import now
+from .words import word
 
 
 def time_ago(moment: datetime | None) -> str:
@@ -24,30 +25,21 @@ def time_ago(moment: datetime | None) -> str:
     return ngettext("%(num)s day ago", "%(num)s days ago", hours // 24)
 
 
+def waited_for(moment: datetime | None) -> str:
+    """How long something has waited, in hours and minutes: '2 h 05 min'."""
+    if moment is None:
+        return ""
+    minutes = max(0, int((now() - moment).total_seconds() // 60))
+    if minutes < 60:
+        return _("%(m)s min", m=minutes)
+    if minutes < 48 * 60:
+        return _("%(h)s h %(m)02d min", h=minutes // 60, m=minutes % 60)
+    return _("%(d)s days %(h)s h", d=minutes // 1440, h=minutes % 1440 // 60)
+
+
 def freshness_of(pool) -> str:
     return bed_services.freshness(pool.last_confirmed_at, now(),
                                   current_app.config["FRESH_HOURS"], current_app.config["STALE_HOURS"])
-
-
-WORDS = {
-    # freshness
-    "fresh": _l("fresh"), "aging": _l("aging"), "stale": _l("stale"),
-    # roles
-    "shelter_staff": _l("shelter staff"), "caseworker": _l("caseworker"),
-    "guardianship": _l("guardianship officer"), "oversight": _l("oversight"), "admin": _l("administrator"),
-    # shelter status
-    "open": _l("open"), "suspended": _l("suspended"), "closed": _l("closed"),
-    # services and needs
-    "medical": _l("medical care"), "disability": _l("disability support"),
-    "psychosocial": _l("psychosocial / trauma care"), "trafficking": _l("trafficking survivors"),
-    "young_mother": _l("pregnant girls and young mothers"),
-    # counts
-    "occupied": _l("occupied"), "out_of_service": _l("out of service"),
-}
-
-
-def word(key: str) -> str:
-    return str(WORDS.get(key, key))
 
 
 def admits_words(pool) -> str:
@@ -55,8 +47,18 @@ def admits_words(pool) -> str:
     return _("%(who)s, %(min)s–%(max)s years", who=who, min=pool.min_age, max=pool.max_age)
 
 
+def _unread_notifications() -> int:
+    from flask_login import current_user
+
+    from .notifications.services import unread_count
+
+    return unread_count(current_user) if current_user.is_authenticated else 0
+
+
 def register_templating(app: Flask) -> None:
+    app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["ago"] = time_ago
+    app.jinja_env.filters["since"] = waited_for
     app.jinja_env.filters["datetime"] = lambda value: format_datetime(value, "medium") if value else ""
     app.jinja_env.filters["word"] = word
 
@@ -69,4 +71,6 @@ def register_templating(app: Flask) -> None:
             "admits_words": admits_words,
             "current_locale": str(get_locale() or "en"),
             "now": now,
+            "today": lambda: now().date(),
+            "unread_notifications": _unread_notifications,
         }

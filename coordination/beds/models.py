@@ -1,8 +1,8 @@
 """Shelters, their bed pools, and the append-only history of bed counts."""
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text, literal
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from ..accounts.models import Organization, Region, User
 from ..clock import now
@@ -78,11 +78,19 @@ class BedPool(db.Model):
     last_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
+    # Holds past their deadline that expire-holds has not closed yet. They no longer count
+    # against availability; loaded with beds.services.with_live_holds, 0 otherwise.
+    overdue_holds: Mapped[int] = query_expression(default_expr=literal(0))
+
     shelter: Mapped[Shelter] = relationship(back_populates="pools")
 
     @property
+    def live_holds(self) -> int:
+        return self.held - (self.overdue_holds or 0)
+
+    @property
     def available(self) -> int:
-        return max(0, self.capacity - self.occupied - self.out_of_service - self.held)
+        return max(0, self.capacity - self.occupied - self.out_of_service - self.live_holds)
 
     def __repr__(self) -> str:
         return f"<BedPool {self.id} {self.label}>"

@@ -45,15 +45,15 @@ def shelter(shelter_id: int):
 
 def _shelter_page(shelter: Shelter, row_errors: dict | None = None, status: int = 200):
     return render_template(
-        "beds/shelter.html", shelter=shelter,
-        can_edit=services.can_edit_pool(current_user, shelter.pools[0]) if shelter.pools else False,
+        "beds/shelter.html", shelter=shelter, pools=services.pools_of(shelter),
+        can_edit=services.can_edit_shelter(current_user, shelter),
         show_address=services.can_see_address(current_user, shelter),
         row_errors=row_errors or {},
     ), status
 
 
 def _load_pool(shelter_id: int, pool_id: int) -> BedPool:
-    pool = db.session.get(BedPool, pool_id)
+    pool = services.load_pool(pool_id)
     if pool is None or pool.shelter_id != shelter_id:
         abort(404)
     return pool
@@ -61,6 +61,7 @@ def _load_pool(shelter_id: int, pool_id: int) -> BedPool:
 
 def _pool_answer(pool: BedPool, status: int = 200, error: str | None = None, notice: str | None = None):
     """The updated row for htmx; the whole shelter page (or a redirect to it) otherwise."""
+    pool = services.load_pool(pool.id)
     if wants_fragment():
         response = page_or_fragment(
             "beds/shelter.html", "beds/_pool_row.html", status=status, pool=pool,

@@ -3,8 +3,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, select, update
-from sqlalchemy.orm import contains_eager
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import contains_eager, with_expression
 
 from ..accounts.models import ADMIN, GUARDIANSHIP, SHELTER_STAFF, Region, User
 from ..clock import now
@@ -15,13 +15,17 @@ from .models import BedPool, BedUpdate, Shelter
 STAFF_COUNTS = ("occupied", "out_of_service")
 
 
-def can_edit_pool(user: User, pool: BedPool) -> bool:
+def can_edit_shelter(user: User, shelter: Shelter) -> bool:
     """Only shelter staff of the organization that runs the shelter keep its counts."""
     return (
         user.is_authenticated
         and user.role == SHELTER_STAFF
-        and user.organization_id == pool.shelter.organization_id
+        and user.organization_id == shelter.organization_id
     )
+
+
+def can_edit_pool(user: User, pool: BedPool) -> bool:
+    return can_edit_shelter(user, pool.shelter)
 
 
 def can_see_address(user: User, shelter: Shelter) -> bool:
@@ -86,6 +90,11 @@ def _write_counts(pool: BedPool, user: User, expected_version: int, *, occupied:
     cannot be separated by another request."""
     if occupied < 0 or out_of_service < 0:
         raise InvalidInput(_("A count cannot go below zero."))
+    # Holds past their deadline no longer count: close them first, as expire-holds would.
+    from ..referrals.services import expire_overdue_holds  # referrals build on beds
+
+    if expire_overdue_holds(pool_id=pool.id):
+        db.session.refresh(pool)
     if occupied + out_of_service + pool.held > pool.capacity:
         raise InvalidInput(_(
             "That would make %(used)s beds occupied, out of service or held in a pool of "
@@ -154,16 +163,47 @@ class BoardFilter:
     free_only: bool = False
 
 
-def board_query(f: BoardFilter) -> Select:
+def overdue_holds(at: datetime):
+    """How many of a pool's holds are past their deadline at `at`, as a correlated subquery."""
+    from ..referrals.models import Referral  # referrals build on beds, not the other way round
+
+    return (
+        select(func.count(Referral.id))
+        .where(Referral.pool_id == BedPool.id, Referral.holds_bed.is_(True), Referral.hold_until <= at)
+        .correlate(BedPool)
+        .scalar_subquery()
+    )
+
+
+def with_live_holds(query: Select, at: datetime | None = None) -> Select:
+    """Load pools so that `available` leaves out holds that have run out."""
+    return query.options(with_expression(BedPool.overdue_holds, overdue_holds(at or now())))
+
+
+def pools_of(shelter: Shelter) -> list[BedPool]:
+    return list(db.session.scalars(with_live_holds(
+        select(BedPool).where(BedPool.shelter_id == shelter.id).order_by(BedPool.id))
+        .execution_options(populate_existing=True)))
+
+
+def load_pool(pool_id: int) -> BedPool | None:
+    """A pool read afresh from the database, with its live holds counted."""
+    return db.session.scalar(with_live_holds(select(BedPool).where(BedPool.id == pool_id))
+                             .execution_options(populate_existing=True))
+
+
+def board_query(f: BoardFilter, at: datetime | None = None) -> Select:
     """Every open shelter's pools, filtered, with shelter, region and operator loaded in
     the same statement, so the board costs the same however many shelters there are."""
-    query = (
+    at = at or now()
+    query = with_live_holds(
         select(BedPool)
         .join(BedPool.shelter)
         .join(Shelter.region)
         .options(contains_eager(BedPool.shelter).contains_eager(Shelter.region))
         .where(Shelter.status == "open")
-        .order_by(Region.name, Shelter.name, BedPool.id)
+        .order_by(Region.name, Shelter.name, BedPool.id),
+        at,
     )
     if f.region_id is not None:
         query = query.where(Shelter.region_id == f.region_id)
@@ -173,10 +213,50 @@ def board_query(f: BoardFilter) -> Select:
         query = query.where(BedPool.min_age <= f.age, BedPool.max_age >= f.age)
     if f.free_only:
         query = query.where(
-            BedPool.capacity - BedPool.occupied - BedPool.out_of_service - BedPool.held > 0
+            BedPool.capacity - BedPool.occupied - BedPool.out_of_service - BedPool.held
+            + overdue_holds(at) > 0
         )
     return query
 
 
 def board(f: BoardFilter) -> list[BedPool]:
     return list(db.session.scalars(board_query(f)))
+
+
+# --- holds: the only code that moves `held` ------------------------------------------------
+
+def take_hold(pool_id: int) -> bool:
+    """Hold one bed if one is free, in one conditional UPDATE: the check and the write are
+    a single statement, so concurrent referrals can never both take the last bed."""
+    result = db.session.execute(
+        update(BedPool)
+        .where(BedPool.id == pool_id,
+               BedPool.occupied + BedPool.out_of_service + BedPool.held < BedPool.capacity)
+        .values(held=BedPool.held + 1)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def release_hold(pool_id: int) -> None:
+    db.session.execute(
+        update(BedPool).where(BedPool.id == pool_id, BedPool.held > 0)
+        .values(held=BedPool.held - 1).execution_options(synchronize_session=False))
+
+
+def occupy_held_bed(pool_id: int, user: User, reason: str, at: datetime) -> None:
+    """The child arrived: their held bed becomes an occupied one, in the same statement."""
+    db.session.execute(
+        update(BedPool).where(BedPool.id == pool_id, BedPool.held > 0)
+        .values(held=BedPool.held - 1, occupied=BedPool.occupied + 1,
+                version=BedPool.version + 1, last_confirmed_at=at)
+        .execution_options(synchronize_session=False))
+    record_bed_update(db.session.get(BedPool, pool_id, populate_existing=True), user, reason, at=at)
+
+
+def free_occupied_bed(pool_id: int, user: User, reason: str, at: datetime) -> None:
+    """The child left: one occupied bed is free again (never below zero)."""
+    db.session.execute(
+        update(BedPool).where(BedPool.id == pool_id, BedPool.occupied > 0)
+        .values(occupied=BedPool.occupied - 1, version=BedPool.version + 1, last_confirmed_at=at)
+        .execution_options(synchronize_session=False))
+    record_bed_update(db.session.get(BedPool, pool_id, populate_existing=True), user, reason, at=at)

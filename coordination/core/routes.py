@@ -1,10 +1,12 @@
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, jsonify
 from flask_login import current_user
 from sqlalchemy import select, text
 
 from ..accounts.models import SHELTER_STAFF
 from ..beds.models import Shelter
 from ..extensions import db
+from ..htmx import page_or_fragment
+from ..referrals.services import work_queue
 
 bp = Blueprint("core", __name__)
 
@@ -16,7 +18,8 @@ def home():
         shelters = db.session.scalars(
             select(Shelter).where(Shelter.organization_id == current_user.organization_id)
             .order_by(Shelter.name)).all()
-    return render_template("core/home.html", shelters=shelters)
+    return page_or_fragment("core/home.html", "core/_queue.html", shelters=shelters,
+                            queue=work_queue(current_user))
 
 
 @bp.get("/healthz")

@@ -1,0 +1,59 @@
+"""In-app notifications: who is told what, and what they have read."""
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+
+from ..accounts.models import User
+from ..clock import now
+from ..extensions import db
+from .models import Notification
+
+# What each key says; %(ref)s is the case reference, never a name.
+TEXTS = {
+    "referral.submitted": _l("New referral %(ref)s to %(pool)s waits for your answer."),
+    "referral.accepted": _l("Referral %(ref)s to %(pool)s was accepted by the shelter; a placement decision is due."),
+    "referral.declined": _l("Referral %(ref)s to %(pool)s was declined."),
+    "referral.approved": _l("Placement of %(ref)s in %(pool)s was approved; the arrival is expected."),
+    "referral.rejected": _l("Placement of %(ref)s in %(pool)s was rejected by guardianship."),
+    "referral.placed": _l("%(ref)s arrived at %(pool)s."),
+    "referral.discharged": _l("%(ref)s was discharged from %(pool)s."),
+    "referral.withdrawn": _l("Referral %(ref)s to %(pool)s was withdrawn."),
+    "referral.expired": _l("The hold for %(ref)s in %(pool)s ran out; the referral expired."),
+}
+
+
+def notify(users, referral, key: str) -> None:
+    at = now()
+    db.session.add_all(Notification(user_id=user.id, referral_id=referral.id, text_key=key, created_at=at)
+                       for user in users)
+
+
+def text_of(notification: Notification) -> str:
+    referral = notification.referral
+    template = TEXTS.get(notification.text_key)
+    if template is None or referral is None:
+        return notification.text_key
+    return str(template) % {"ref": referral.child.case_reference,
+                            "pool": f"{referral.pool.shelter.name} · {referral.pool.label}"}
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)))
+
+
+def recent(user: User, limit: int = 100) -> list[Notification]:
+    return list(db.session.scalars(select(Notification).where(Notification.user_id == user.id)
+                                   .order_by(Notification.id.desc()).limit(limit)))
+
+
+def mark_all_read(user: User) -> int:
+    result = db.session.execute(update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)).values(read_at=now()))
+    return result.rowcount
+
+
+def mark_read_for_referral(user: User, referral_id: int) -> None:
+    """Opening a referral reads what was said about it."""
+    db.session.execute(update(Notification).where(
+        Notification.user_id == user.id, Notification.referral_id == referral_id,
+        Notification.read_at.is_(None)).values(read_at=now()))

@@ -1,0 +1,99 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateField, DateTimeLocalField, HiddenField, IntegerField, SelectField,
+                     SelectMultipleField, StringField, TextAreaField)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from .models import DECLINE_CODES, NEEDS, STATUSES, URGENCIES
+
+NEED_LABELS = {
+    "medical": _l("Medical"), "disability": _l("Disability"), "psychosocial": _l("Psychosocial / trauma"),
+    "trafficking": _l("Trafficking risk"), "young_mother": _l("Pregnant or young mother"),
+}
+URGENCY_LABELS = {"routine": _l("Routine"), "urgent": _l("Urgent"), "emergency": _l("Emergency")}
+DECLINE_LABELS = {"no_capacity": _l("No capacity"), "not_eligible": _l("Not eligible"),
+                  "needs_not_met": _l("Needs not met"), "other": _l("Other")}
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _languages(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()][:20]
+
+
+class ChildForm(FlaskForm):
+    given_name = StringField(_l("Given name"), validators=[InputRequired(_l("Enter the given name.")), Length(max=200)])
+    family_name = StringField(_l("Family name"), validators=[Optional(), Length(max=200)])
+    sex = SelectField(_l("Sex"), choices=[("female", _l("Female")), ("male", _l("Male"))],
+                      validators=[InputRequired()])
+    birth_date = DateField(_l("Date of birth"), validators=[Optional()])
+    estimated_age = IntegerField(_l("Estimated age, if the date of birth is unknown"),
+                                 validators=[Optional(), NumberRange(0, 17, _l("An unaccompanied child is 0 to 17 years old."))])
+    nationality = StringField(_l("Nationality"), validators=[Optional(), Length(max=100)])
+    languages = StringField(_l("Languages (comma-separated)"), validators=[Optional(), Length(max=500)],
+                            filters=[lambda v: v.strip() if isinstance(v, str) else v])
+    needs = MultiCheckboxField(_l("Needs"), choices=list(NEED_LABELS.items()), validators=[Optional()])
+    region = SelectField(_l("Current region"), choices=[], validators=[InputRequired()])
+    consent_given_by = StringField(_l("Consent to share given by"), validators=[Optional(), Length(max=200)])
+    consent_given_at = DateTimeLocalField(_l("Consent given at"), validators=[Optional()])
+    child_assent = BooleanField(_l("The child agrees (assent)"))
+    confirm_not_duplicate = BooleanField(_l("This is a different child; save anyway"))
+
+    def language_list(self) -> list[str]:
+        return _languages(self.languages.data)
+
+
+class ConsentForm(FlaskForm):
+    consent_given_by = StringField(_l("Consent to share given by"),
+                                   validators=[InputRequired(_l("Say who gave consent.")), Length(max=200)])
+    consent_given_at = DateTimeLocalField(_l("Consent given at"),
+                                          validators=[InputRequired(_l("Give the date and time of the consent."))])
+    child_assent = BooleanField(_l("The child agrees (assent)"))
+
+
+class ReferralForm(FlaskForm):
+    child = SelectField(_l("Child"), choices=[], validators=[InputRequired(_l("Choose the child."))])
+    pool = SelectField(_l("Bed pool"), choices=[], validate_choice=False,
+                       validators=[InputRequired(_l("Choose a bed pool."))])
+    urgency = SelectField(_l("Urgency"), choices=list(URGENCY_LABELS.items()), default="routine")
+    note = TextAreaField(_l("Note for the shelter"), validators=[Optional(), Length(max=2000)])
+    then = HiddenField(default="submit")
+
+
+class MoveForm(FlaskForm):
+    """Every referral step posts this; which fields count depends on the step."""
+    reason_code = SelectField(_l("Reason"), choices=[("", "—")] + list(DECLINE_LABELS.items()),
+                              validators=[Optional()])
+    reason_text = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
+    arrived_at = DateTimeLocalField(_l("Arrived at"), validators=[Optional()])
+
+
+class RepointForm(FlaskForm):
+    pool = IntegerField(validators=[InputRequired(), NumberRange(1, 2**31 - 1)])
+
+
+class ReferralFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    status = SelectField(_l("Status"), choices=[("", _l("Any status"))] + [(s, s) for s in STATUSES], default="")
+    region = SelectField(_l("Region"), choices=[], default="")
+    urgency = SelectField(_l("Urgency"), choices=[("", _l("Any urgency"))] + list(URGENCY_LABELS.items()), default="")
+    page = IntegerField(validators=[Optional(), NumberRange(1, 100000)], default=1)
+
+
+class ChildFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    status = SelectField(_l("Placement"), choices=[("", _l("Any")), ("unreferred", _l("No live referral")),
+                                                   ("referred", _l("Referral in progress")),
+                                                   ("placed", _l("Placed"))], default="")
+    region = SelectField(_l("Region"), choices=[], default="")
+    urgency = SelectField(_l("Urgency of live referral"),
+                          choices=[("", _l("Any urgency"))] + list(URGENCY_LABELS.items()), default="")
+    page = IntegerField(validators=[Optional(), NumberRange(1, 100000)], default=1)

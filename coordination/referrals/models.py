@@ -1,0 +1,146 @@
+"""Children, their referrals to bed pools, and the referral timeline."""
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..accounts.models import Organization, Region, User
+from ..beds.models import BedPool
+from ..clock import now
+from ..extensions import db
+from ..types import UTCDateTime
+
+# The needs a caseworker can record; the same keys name a shelter's services.
+NEEDS = ("medical", "disability", "psychosocial", "trafficking", "young_mother")
+CHILD_SEXES = ("female", "male")
+
+DRAFT, SUBMITTED, ACCEPTED, APPROVED, PLACED = "draft", "submitted", "accepted", "approved", "placed"
+DECLINED, REJECTED, WITHDRAWN, EXPIRED, DISCHARGED = "declined", "rejected", "withdrawn", "expired", "discharged"
+STATUSES = (DRAFT, SUBMITTED, ACCEPTED, APPROVED, PLACED, DECLINED, REJECTED, WITHDRAWN, EXPIRED, DISCHARGED)
+HOLDING = (SUBMITTED, ACCEPTED, APPROVED)  # a live referral holds one bed of its pool
+LIVE = HOLDING + (PLACED,)
+TERMINAL = (DECLINED, REJECTED, WITHDRAWN, EXPIRED, DISCHARGED)
+
+URGENCIES = ("routine", "urgent", "emergency")
+DECLINE_CODES = ("no_capacity", "not_eligible", "needs_not_met", "other")
+
+
+class Child(db.Model):
+    __table_args__ = (
+        CheckConstraint("sex IN ('female', 'male')", name="child_sex"),
+        CheckConstraint("birth_date IS NOT NULL OR estimated_age IS NOT NULL", name="child_has_age"),
+        CheckConstraint("estimated_age IS NULL OR (estimated_age >= 0 AND estimated_age <= 17)",
+                        name="child_estimated_age"),
+        Index("ix_child_name_key", "organization_id", "name_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # UC-<year>-<id>, set in the same transaction as the insert.
+    case_reference: Mapped[str | None] = mapped_column(String(20), unique=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    registered_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    given_name: Mapped[str] = mapped_column(String(200))
+    family_name: Mapped[str] = mapped_column(String(200))
+    # Case-folded "given family", for finding likely duplicates whatever the script.
+    name_key: Mapped[str] = mapped_column(String(401), default="")
+    sex: Mapped[str] = mapped_column(String(10))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    estimated_age: Mapped[int | None] = mapped_column(Integer)
+    nationality: Mapped[str] = mapped_column(String(100), default="")
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    needs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    consent_given_by: Mapped[str] = mapped_column(String(200), default="")
+    consent_given_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    child_assent: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    organization: Mapped[Organization] = relationship()
+    registered_by: Mapped[User] = relationship()
+    region: Mapped[Region] = relationship()
+    referrals: Mapped[list["Referral"]] = relationship(back_populates="child", order_by="Referral.id")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}".strip()
+
+    @property
+    def has_consent(self) -> bool:
+        return bool(self.consent_given_by) and self.consent_given_at is not None
+
+    def age_on(self, day: date) -> int:
+        if self.birth_date is None:
+            return self.estimated_age or 0
+        years = day.year - self.birth_date.year
+        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
+            years -= 1
+        return max(0, years)
+
+    def __repr__(self) -> str:
+        return f"<Child {self.case_reference}>"
+
+
+class Referral(db.Model):
+    """One child referred to one bed pool.
+
+    `holds_bed` is true exactly while this referral is counted in its pool's `held`; it is
+    switched in the same transaction as the pool's counter, and check-integrity recounts it.
+    """
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('draft', 'submitted', 'accepted', 'approved', 'placed', "
+            "'declined', 'rejected', 'withdrawn', 'expired', 'discharged')", name="referral_status"),
+        CheckConstraint("urgency IN ('routine', 'urgent', 'emergency')", name="referral_urgency"),
+        # One child, one live referral: a child never holds two beds at once.
+        Index("one_live_referral_per_child", "child_id", unique=True,
+              sqlite_where=text("status IN ('submitted', 'accepted', 'approved', 'placed')"),
+              postgresql_where=text("status IN ('submitted', 'accepted', 'approved', 'placed')")),
+        Index("ix_referral_holds", "pool_id", "holds_bed", "hold_until"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), index=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("bed_pool.id"), index=True)
+    referring_organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    caseworker_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    status: Mapped[str] = mapped_column(String(20), default=DRAFT, index=True)
+    urgency: Mapped[str] = mapped_column(String(20), default="routine")
+    note: Mapped[str] = mapped_column(Text, default="")
+    holds_bed: Mapped[bool] = mapped_column(Boolean, default=False)
+    hold_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason_code: Mapped[str] = mapped_column(String(30), default="")
+    reason_text: Mapped[str] = mapped_column(Text, default="")
+
+    child: Mapped[Child] = relationship(back_populates="referrals")
+    pool: Mapped[BedPool] = relationship()
+    referring_organization: Mapped[Organization] = relationship()
+    caseworker: Mapped[User] = relationship()
+    events: Mapped[list["ReferralEvent"]] = relationship(
+        back_populates="referral", order_by="ReferralEvent.id")
+
+    def __repr__(self) -> str:
+        return f"<Referral {self.id} {self.status}>"
+
+
+class ReferralEvent(db.Model):
+    """One step of a referral's timeline. Rows are only ever inserted."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # None: the system
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    reason_code: Mapped[str] = mapped_column(String(30), default="")
+    reason_text: Mapped[str] = mapped_column(Text, default="")
+
+    referral: Mapped[Referral] = relationship(back_populates="events")
+    user: Mapped[User | None] = relationship()

@@ -1,0 +1,301 @@
+"""Children and referrals. Each view: load what the user may see (404 otherwise), check,
+call one service, commit once, render the page or the fragment htmx asked for."""
+from datetime import timezone
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import exists, select
+
+from ..accounts.models import CASEWORKER, Region
+from ..beds.models import BedPool, Shelter
+from ..beds.services import load_pool
+from ..clock import now
+from ..errors import DomainError, NoBedAvailable
+from ..extensions import db
+from ..htmx import page_or_fragment, wants_fragment
+from ..notifications.services import mark_read_for_referral
+from ..words import word
+from . import services
+from .forms import ChildFilterForm, ChildForm, ConsentForm, MoveForm, ReferralFilterForm, ReferralForm, RepointForm
+from .models import HOLDING, LIVE, PLACED, Child, Referral
+
+bp = Blueprint("referrals", __name__)
+
+PER_PAGE = 25
+
+
+def _regions():
+    return db.session.scalars(select(Region).order_by(Region.name)).all()
+
+
+def _require_caseworker():
+    if current_user.role != CASEWORKER:
+        abort(403)
+
+
+def _aware(value):
+    """Form datetimes are typed in UTC (the form says so); give them their zone."""
+    return value.replace(tzinfo=timezone.utc) if value is not None else None
+
+
+# --- children --------------------------------------------------------------------------------
+
+@bp.get("/children")
+def children():
+    _require_caseworker()
+    form = ChildFilterForm(formdata=request.args)
+    form.region.choices = [("", _("All regions"))] + [(str(r.id), r.name) for r in _regions()]
+    query = services.visible_children(current_user).order_by(Child.created_at.desc(), Child.id.desc())
+    status = 200
+    if form.validate():
+        if form.region.data:
+            query = query.where(Child.region_id == int(form.region.data))
+        live = exists().where(Referral.child_id == Child.id, Referral.status.in_(HOLDING))
+        placed = exists().where(Referral.child_id == Child.id, Referral.status == PLACED)
+        if form.status.data == "referred":
+            query = query.where(live)
+        elif form.status.data == "placed":
+            query = query.where(placed)
+        elif form.status.data == "unreferred":
+            query = query.where(~live, ~placed)
+        if form.urgency.data:
+            query = query.where(exists().where(Referral.child_id == Child.id, Referral.status.in_(LIVE),
+                                               Referral.urgency == form.urgency.data))
+        page = db.paginate(query, page=form.page.data or 1, per_page=PER_PAGE, error_out=False)
+    else:
+        status, page = 400, None
+    return page_or_fragment("referrals/children.html", "referrals/_children_list.html", status=status,
+                            form=form, page=page)
+
+
+@bp.route("/children/new", methods=["GET", "POST"])
+def new_child():
+    _require_caseworker()
+    form = ChildForm()
+    form.region.choices = [(str(r.id), r.name) for r in _regions()]
+    if request.method == "GET":
+        form.region.data = str(current_user.organization.region_id)
+    duplicates = []
+    status = 200
+    if form.validate_on_submit():
+        region_id = int(form.region.data)
+        duplicates = services.likely_duplicates(current_user.organization_id, form.given_name.data,
+                                                form.family_name.data or "", form.birth_date.data,
+                                                form.estimated_age.data)
+        if not duplicates or form.confirm_not_duplicate.data:
+            try:
+                child = services.register_child(
+                    current_user, given_name=form.given_name.data, family_name=form.family_name.data or "",
+                    sex=form.sex.data, birth_date=form.birth_date.data, estimated_age=form.estimated_age.data,
+                    nationality=form.nationality.data or "", languages=form.language_list(),
+                    needs=form.needs.data or [], region_id=region_id,
+                    consent_given_by=form.consent_given_by.data or "",
+                    consent_given_at=_aware(form.consent_given_at.data) or now(),
+                    child_assent=form.child_assent.data)
+            except DomainError as refusal:
+                db.session.rollback()
+                form.form_errors.append(refusal.message)
+                status = refusal.status
+            else:
+                db.session.commit()
+                flash(_("%(ref)s registered.", ref=child.case_reference), "success")
+                return redirect(url_for(".child", child_id=child.id), 303)
+        else:
+            status = 409
+    elif request.method == "POST":
+        status = 422
+    return render_template("referrals/child_new.html", form=form, duplicates=duplicates), status
+
+
+@bp.get("/children/<int:child_id>")
+def child(child_id: int):
+    child = services.child_for(current_user, child_id) or abort(404)
+    services.record_name_view(child, "child")
+    db.session.commit()
+    consent_form = ConsentForm()
+    return render_template("referrals/child.html", child=child, consent_form=consent_form,
+                           suggestions=services.suggest_pools(child, limit=5))
+
+
+@bp.post("/children/<int:child_id>/consent")
+def record_consent(child_id: int):
+    child = services.child_for(current_user, child_id) or abort(404)
+    form = ConsentForm()
+    if not form.validate():
+        message = next(iter(form.errors.values()))[0]
+        flash(message, "error")
+        return redirect(url_for(".child", child_id=child.id), 303)
+    services.record_consent(child, current_user, form.consent_given_by.data,
+                            _aware(form.consent_given_at.data), form.child_assent.data)
+    db.session.commit()
+    flash(_("Consent recorded."), "success")
+    return redirect(request.form.get("back") if request.form.get("back", "").startswith("/referrals/")
+                    else url_for(".child", child_id=child.id), 303)
+
+
+# --- referrals -------------------------------------------------------------------------------
+
+@bp.get("/referrals")
+def referrals():
+    form = ReferralFilterForm(formdata=request.args)
+    form.region.choices = [("", _("All regions"))] + [(str(r.id), r.name) for r in _regions()]
+    query = services.visible_referrals(current_user).order_by(Referral.status_changed_at.desc(), Referral.id.desc())
+    status = 200
+    if form.validate():
+        if form.status.data:
+            query = query.where(Referral.status == form.status.data)
+        if form.region.data:
+            query = query.where(Shelter.region_id == int(form.region.data))
+        if form.urgency.data:
+            query = query.where(Referral.urgency == form.urgency.data)
+        page = db.paginate(query, page=form.page.data or 1, per_page=PER_PAGE, error_out=False)
+    else:
+        status, page = 400, None
+    return page_or_fragment("referrals/list.html", "referrals/_list.html", status=status, form=form, page=page)
+
+
+@bp.route("/referrals/new", methods=["GET", "POST"])
+def new_referral():
+    _require_caseworker()
+    form = ReferralForm(formdata=request.form if request.method == "POST" else request.args)
+    candidates = db.session.scalars(
+        services.visible_children(current_user)
+        .where(~exists().where(Referral.child_id == Child.id, Referral.status.in_(LIVE)))
+        .order_by(Child.created_at.desc()).limit(500)).all()
+    form.child.choices = [("", _("Choose a child"))] + [
+        (str(c.id), f"{c.case_reference} · {c.full_name}") for c in candidates]
+    chosen = next((c for c in candidates if str(c.id) == form.child.data), None)
+    suggestions = services.suggest_pools(chosen) if chosen else []
+    form.pool.choices = [(str(s.pool.id), s.pool.label) for s in suggestions]
+    if chosen is not None:
+        services.record_name_view(chosen, "referral form")
+        db.session.commit()
+    status = 200
+    if request.method == "POST":
+        if form.validate() and chosen is not None:
+            pool = load_pool(int(form.pool.data)) if form.pool.data.isdigit() else None
+            if pool is None:
+                form.pool.errors.append(_("Choose one of the pools offered."))
+                status = 422
+            else:
+                try:
+                    referral = services.create_referral(current_user, chosen, pool, form.urgency.data,
+                                                        form.note.data or "")
+                except DomainError as refusal:
+                    db.session.rollback()
+                    form.form_errors.append(refusal.message)
+                    status = refusal.status
+                else:
+                    db.session.commit()
+                    if form.then.data == "submit":
+                        return _submit_new(referral)
+                    flash(_("Draft saved; submit it to hold a bed."), "success")
+                    return redirect(url_for(".referral", referral_id=referral.id), 303)
+        else:
+            if chosen is None:
+                form.child.errors.append(_("Choose one of your organization's children without a live referral."))
+            status = 422
+    if wants_fragment():
+        return page_or_fragment("referrals/new.html", "referrals/_suggestions.html", status=status,
+                                form=form, suggestions=suggestions, chosen=chosen)
+    return render_template("referrals/new.html", form=form, suggestions=suggestions, chosen=chosen), status
+
+
+def _submit_new(referral: Referral):
+    try:
+        services.move(referral, "submit", current_user)
+    except DomainError as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Submitted: one bed is held until %(deadline)s.",
+                deadline=referral.hold_until.strftime("%Y-%m-%d %H:%M UTC")), "success")
+    return redirect(url_for(".referral", referral_id=referral.id), 303)
+
+
+def _load_referral(referral_id: int) -> Referral:
+    return services.referral_for(current_user, referral_id) or abort(404)
+
+
+def _referral_context(referral: Referral, error: str | None = None, no_bed: bool = False) -> dict:
+    show_name = services.can_see_child_name(current_user, referral)
+    suggestions = []
+    if no_bed or (referral.status == "draft" and error is None and services.plays(
+            current_user, services.REFERRING_CASEWORKER, referral)):
+        suggestions = services.suggest_pools(referral.child, limit=5, exclude_pool_id=referral.pool_id)
+    return {
+        "referral": referral, "child": referral.child, "show_name": show_name,
+        "moves": services.allowed_moves(current_user, referral), "move_form": MoveForm(),
+        "error": error, "suggestions": suggestions, "no_bed": no_bed,
+        "hold_overdue": services.hold_is_overdue(referral),
+        "consent_form": ConsentForm() if not referral.child.has_consent else None,
+        "can_repoint": referral.status == "draft" and services.plays(
+            current_user, services.REFERRING_CASEWORKER, referral),
+    }
+
+
+@bp.get("/referrals/<int:referral_id>")
+def referral(referral_id: int):
+    referral = _load_referral(referral_id)
+    context = _referral_context(referral)
+    if context["show_name"]:
+        services.record_name_view(referral.child, "referral")
+    mark_read_for_referral(current_user, referral.id)
+    db.session.commit()
+    return page_or_fragment("referrals/referral.html", "referrals/_state.html", **context)
+
+
+@bp.post("/referrals/<int:referral_id>/repoint")
+def repoint(referral_id: int):
+    """Send a draft to another pool, and submit it there straight away."""
+    referral = _load_referral(referral_id)
+    form = RepointForm()
+    pool = load_pool(form.pool.data) if form.validate() else None
+    if pool is None:
+        return _state_answer(referral, _("Choose one of the pools offered."), 422)
+    try:
+        services.repoint_draft(referral, pool, current_user)
+    except DomainError as refusal:
+        db.session.rollback()
+        return _state_answer(_load_referral(referral_id), refusal.message, refusal.status)
+    db.session.commit()
+    return _perform(referral_id, "submit")
+
+
+@bp.post("/referrals/<int:referral_id>/<action>")
+def act(referral_id: int, action: str):
+    if action not in services.MOVES:
+        abort(404)
+    return _perform(referral_id, action)
+
+
+def _perform(referral_id: int, action: str):
+    referral = _load_referral(referral_id)
+    form = MoveForm()
+    if not form.validate():
+        return _state_answer(referral, next(iter(form.errors.values()))[0], 422)
+    try:
+        services.move(referral, action, current_user, reason_code=form.reason_code.data or "",
+                      reason_text=form.reason_text.data or "", arrived_at=_aware(form.arrived_at.data))
+    except DomainError as refusal:
+        db.session.rollback()
+        return _state_answer(_load_referral(referral_id), refusal.message, refusal.status,
+                             no_bed=isinstance(refusal, NoBedAvailable))
+    db.session.commit()
+    if wants_fragment():
+        response = _state_answer(referral, None, 200)
+        response.headers["HX-Trigger"] = "bedsChanged, queueChanged"
+        return response
+    flash(_("Done: the referral is now %(status)s.", status=word(referral.status)), "success")
+    return redirect(url_for(".referral", referral_id=referral.id), 303)
+
+
+def _state_answer(referral: Referral, error: str | None, status: int, no_bed: bool = False):
+    """The status panel and timeline for htmx; the whole referral page otherwise."""
+    context = _referral_context(referral, error=error, no_bed=no_bed)
+    if context["show_name"]:
+        services.record_name_view(referral.child, "referral")
+        db.session.commit()
+    return page_or_fragment("referrals/referral.html", "referrals/_state.html", status=status, **context)

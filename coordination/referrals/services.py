@@ -1,0 +1,533 @@
+"""The rules for children and referrals: who sees what, who may move a referral where,
+and what each move does to the bed pool. The table MOVES is the only place that decides
+who may move a referral where; templates ask `allowed_moves`, routes call `move`."""
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _, lazy_gettext as _l
+from sqlalchemy import Select, exists, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
+
+from ..accounts.models import ADMIN, CASEWORKER, GUARDIANSHIP, OVERSIGHT, SHELTER_STAFF, Organization, User
+from ..audit import services as audit
+from ..beds import services as beds
+from ..beds.models import BedPool, Shelter
+from ..clock import now
+from ..errors import Conflict, InvalidInput, InvalidMove, NoBedAvailable, NotAllowed
+from ..extensions import db
+from ..notifications.services import notify
+from ..words import word
+from .models import (
+    ACCEPTED, APPROVED, DECLINE_CODES, DECLINED, DRAFT, EXPIRED, HOLDING, LIVE, PLACED, REJECTED,
+    SUBMITTED, DISCHARGED, WITHDRAWN, Child, Referral, ReferralEvent,
+)
+
+# --- who is who for a referral ---------------------------------------------------------------
+
+REFERRING_CASEWORKER = "referring_caseworker"
+POOL_STAFF = "pool_staff"
+REGIONAL_GUARDIAN = "regional_guardian"
+
+
+def plays(user: User, part: str, referral: Referral) -> bool:
+    """Whether `user` plays `part` for this referral."""
+    if part == REFERRING_CASEWORKER:
+        # Any caseworker of the referring organization: colleagues cover each other's nights.
+        return user.role == CASEWORKER and user.organization_id == referral.referring_organization_id
+    shelter = referral.pool.shelter
+    if part == POOL_STAFF:
+        return user.role == SHELTER_STAFF and user.organization_id == shelter.organization_id
+    if part == REGIONAL_GUARDIAN:
+        return user.role == GUARDIANSHIP and user.organization.region_id == shelter.region_id
+    return False
+
+
+# --- the state machine -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Move:
+    action: str          # the last part of POST /referrals/<id>/<action>
+    sources: tuple       # the statuses it moves from
+    target: str          # the status it moves to
+    part: str            # who may make it
+    label: object        # the button's words
+    reason: str = ""     # "" none, "text" a reason, "code" a reason code and text
+    pool_effect: str = ""  # what it does to the bed pool
+
+
+MOVES: dict[str, Move] = {m.action: m for m in (
+    Move("submit", (DRAFT,), SUBMITTED, REFERRING_CASEWORKER, _l("Submit and hold a bed"), pool_effect="hold"),
+    Move("accept", (SUBMITTED,), ACCEPTED, POOL_STAFF, _l("Accept"), pool_effect="renew"),
+    Move("decline", (SUBMITTED,), DECLINED, POOL_STAFF, _l("Decline"), reason="code", pool_effect="release"),
+    Move("approve", (ACCEPTED,), APPROVED, REGIONAL_GUARDIAN, _l("Approve placement"), pool_effect="renew"),
+    Move("reject", (ACCEPTED,), REJECTED, REGIONAL_GUARDIAN, _l("Reject placement"), reason="text",
+         pool_effect="release"),
+    Move("place", (APPROVED,), PLACED, POOL_STAFF, _l("Record arrival"), pool_effect="occupy"),
+    Move("discharge", (PLACED,), DISCHARGED, POOL_STAFF, _l("Record discharge"), reason="text",
+         pool_effect="free"),
+    Move("withdraw", HOLDING, WITHDRAWN, REFERRING_CASEWORKER, _l("Withdraw referral"), reason="text",
+         pool_effect="release"),
+)}
+
+# Who is told when a referral reaches a status: the parts that act next, and the caseworker
+# whenever the answer is someone else's.
+TELL = {
+    SUBMITTED: (POOL_STAFF,),
+    ACCEPTED: (REGIONAL_GUARDIAN, REFERRING_CASEWORKER),
+    DECLINED: (REFERRING_CASEWORKER,),
+    APPROVED: (POOL_STAFF, REFERRING_CASEWORKER),
+    REJECTED: (REFERRING_CASEWORKER, POOL_STAFF),
+    PLACED: (REFERRING_CASEWORKER,),
+    DISCHARGED: (REFERRING_CASEWORKER,),
+    WITHDRAWN: (POOL_STAFF, REGIONAL_GUARDIAN),
+    EXPIRED: (REFERRING_CASEWORKER, POOL_STAFF),
+}
+
+
+def hold_is_overdue(referral: Referral, at: datetime | None = None) -> bool:
+    return referral.holds_bed and referral.hold_until is not None and referral.hold_until <= (at or now())
+
+
+def allowed_moves(user: User, referral: Referral, at: datetime | None = None) -> list[Move]:
+    """The moves `user` may make on this referral now; the buttons a page shows."""
+    if hold_is_overdue(referral, at):
+        return []
+    return [m for m in MOVES.values() if referral.status in m.sources and plays(user, m.part, referral)]
+
+
+def move(referral: Referral, action: str, user: User, *, reason_code: str = "", reason_text: str = "",
+         arrived_at: datetime | None = None) -> Referral:
+    """Make one move of the state machine, with its effect on the pool, its timeline entry,
+    audit event and notifications, in the caller's transaction. Refuses anything the table
+    does not allow, by raising before anything is written."""
+    step = MOVES.get(action)
+    if step is None:
+        raise InvalidMove(_("There is no such step for a referral."))
+    if not plays(user, step.part, referral):
+        raise NotAllowed({
+            REFERRING_CASEWORKER: _("Only a caseworker of the referring organization can do that."),
+            POOL_STAFF: _("Only staff of the organization running this shelter can do that."),
+            REGIONAL_GUARDIAN: _("Only a guardianship officer of the shelter's region can do that."),
+        }[step.part])
+    at = now()
+    if referral.status not in step.sources:
+        raise InvalidMove(_("This referral is %(status)s; it cannot be moved that way now.",
+                            status=word(referral.status)))
+    if hold_is_overdue(referral, at):
+        raise InvalidMove(_("The hold on this bed ran out at %(deadline)s; the referral is closing as expired.",
+                            deadline=referral.hold_until.strftime("%Y-%m-%d %H:%M UTC")))
+    reason_code, reason_text = _check_reason(step, reason_code, reason_text)
+    values = {"status": step.target, "status_changed_at": at}
+    hold_hours = timedelta(hours=current_app.config["HOLD_HOURS"])
+
+    if step.pool_effect == "hold":
+        _check_can_submit(referral)
+        expire_overdue_holds(pool_id=referral.pool_id)
+        values.update(holds_bed=True, hold_until=at + hold_hours, submitted_at=at)
+    elif step.pool_effect == "renew":
+        values.update(hold_until=at + hold_hours)
+        values["accepted_at" if step.target == ACCEPTED else "approved_at"] = at
+    elif step.pool_effect == "release":
+        values.update(holds_bed=False, hold_until=None, ended_at=at)
+    elif step.pool_effect == "occupy":
+        arrived_at = _check_arrival(referral, arrived_at, at)
+        values.update(holds_bed=False, hold_until=None, arrived_at=arrived_at)
+    elif step.pool_effect == "free":
+        values.update(ended_at=at)
+    if step.reason:
+        values.update(reason_code=reason_code, reason_text=reason_text)
+
+    before = _compare_and_set(referral, values)
+
+    if step.pool_effect == "hold" and not beds.take_hold(referral.pool_id):
+        raise NoBedAvailable(_("No bed is free in this pool now. Nothing was held; the referral "
+                               "stays a draft. Other pools that fit are listed below."))
+    if step.pool_effect == "release":
+        beds.release_hold(referral.pool_id)
+    elif step.pool_effect == "occupy":
+        beds.occupy_held_bed(referral.pool_id, user, _("arrival of %(ref)s", ref=referral.child.case_reference), at)
+    elif step.pool_effect == "free":
+        beds.free_occupied_bed(referral.pool_id, user, _("discharge of %(ref)s", ref=referral.child.case_reference), at)
+
+    _after_move(referral, before, user, at, reason_code, reason_text)
+    return referral
+
+
+def _compare_and_set(referral: Referral, values: dict) -> str:
+    """Change the referral only if it is still in the status this request saw, so two
+    people pressing buttons at once cannot both move it."""
+    seen = referral.status
+    try:
+        result = db.session.execute(
+            update(Referral).where(Referral.id == referral.id, Referral.status == seen)
+            .values(**values).execution_options(synchronize_session=False))
+    except IntegrityError:
+        raise InvalidMove(_("This child already has a live referral; withdraw it before making another.")) from None
+    if result.rowcount != 1:
+        raise Conflict(_("Someone else moved this referral meanwhile. Reload to see where it stands; "
+                         "nothing of yours was saved."))
+    db.session.refresh(referral)
+    return seen
+
+
+def _after_move(referral: Referral, before: str, user: User | None, at: datetime, reason_code: str,
+                reason_text: str) -> None:
+    """What every move leaves behind: a timeline step, an audit event, and word to whoever acts next."""
+    db.session.add(ReferralEvent(referral_id=referral.id, from_status=before, to_status=referral.status,
+                                 user_id=user.id if user else None, created_at=at,
+                                 reason_code=reason_code, reason_text=reason_text))
+    audit.record(f"referral.{referral.status}", "referral", referral.id,
+                 {"from": before, "to": referral.status, "pool": referral.pool_id,
+                  "reason_code": reason_code})
+    recipients = {u for part in TELL.get(referral.status, ()) for u in people_playing(part, referral)}
+    recipients.discard(user)
+    notify(recipients, referral, f"referral.{referral.status}")
+    db.session.flush()
+
+
+def _check_reason(step: Move, code: str, text: str) -> tuple[str, str]:
+    code, text = (code or "").strip(), (text or "").strip()
+    if step.reason == "code" and code not in DECLINE_CODES:
+        raise InvalidInput(_("Choose why you decline: no capacity, not eligible, needs not met, or other."))
+    if step.reason and not text:
+        raise InvalidInput(_("Give a reason; the caseworker and the audit trail need it."))
+    if len(text) > 2000:
+        raise InvalidInput(_("Keep the reason under 2,000 characters."))
+    return (code if step.reason == "code" else ""), (text if step.reason else "")
+
+
+def _check_can_submit(referral: Referral) -> None:
+    child = referral.child
+    if not child.has_consent:
+        raise InvalidInput(_("Record who gave consent to share this child's data, and when, before submitting."))
+    if referral.pool.shelter.status != "open":
+        raise InvalidMove(_("This shelter is not open for referrals now."))
+    if not pool_fits_child(referral.pool, child):
+        raise InvalidMove(_("This pool does not admit this child (sex or age)."))
+    other = db.session.scalar(select(Referral.id).where(
+        Referral.child_id == child.id, Referral.status.in_(LIVE), Referral.id != referral.id))
+    if other is not None:
+        raise InvalidMove(_("This child already has a live referral; withdraw it before making another."))
+
+
+def _check_arrival(referral: Referral, arrived_at: datetime | None, at: datetime) -> datetime:
+    if arrived_at is None:
+        return at
+    if arrived_at > at + timedelta(minutes=5):
+        raise InvalidInput(_("The arrival time cannot be in the future."))
+    if referral.submitted_at and arrived_at < referral.submitted_at:
+        raise InvalidInput(_("The arrival time cannot be before the referral was submitted."))
+    return arrived_at
+
+
+def people_playing(part: str, referral: Referral) -> list[User]:
+    """The active users who play `part` for this referral, to be told of a move."""
+    shelter = referral.pool.shelter
+    query = select(User).join(User.organization).where(User.active.is_(True), Organization.active.is_(True))
+    if part == REFERRING_CASEWORKER:
+        return [referral.caseworker] if referral.caseworker.is_active else []
+    if part == POOL_STAFF:
+        query = query.where(User.role == SHELTER_STAFF, User.organization_id == shelter.organization_id)
+    elif part == REGIONAL_GUARDIAN:
+        query = query.where(User.role == GUARDIANSHIP, Organization.region_id == shelter.region_id)
+    return list(db.session.scalars(query))
+
+
+# --- holds running out -----------------------------------------------------------------------
+
+def expire_overdue_holds(pool_id: int | None = None, at: datetime | None = None) -> list[Referral]:
+    """Close every referral whose hold ran out (of one pool, or all) as expired and free its
+    bed. Safe to run from several servers at once: each referral is closed by a conditional
+    UPDATE that only one transaction can win, and only the winner releases the bed."""
+    at = at or now()
+    query = select(Referral).where(Referral.holds_bed.is_(True), Referral.hold_until <= at,
+                                   Referral.status.in_(HOLDING)).order_by(Referral.id)
+    if pool_id is not None:
+        query = query.where(Referral.pool_id == pool_id)
+    expired = []
+    for referral in db.session.scalars(query).all():
+        seen = referral.status
+        result = db.session.execute(
+            update(Referral)
+            .where(Referral.id == referral.id, Referral.status == seen, Referral.holds_bed.is_(True))
+            .values(status=EXPIRED, holds_bed=False, hold_until=None, ended_at=at, status_changed_at=at)
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            continue  # another server expired it first
+        beds.release_hold(referral.pool_id)
+        db.session.refresh(referral)
+        _after_move(referral, seen, None, at, "", "")
+        expired.append(referral)
+    return expired
+
+
+# --- integrity -------------------------------------------------------------------------------
+
+def integrity_problems() -> list[str]:
+    """Recount holds and placements against every pool; one line for each mismatch."""
+    holds = dict(db.session.execute(
+        select(Referral.pool_id, func.count()).where(Referral.holds_bed.is_(True)).group_by(Referral.pool_id)).all())
+    placed = dict(db.session.execute(
+        select(Referral.pool_id, func.count()).where(Referral.status == PLACED).group_by(Referral.pool_id)).all())
+    problems = []
+    for pool in db.session.scalars(select(BedPool).order_by(BedPool.id)):
+        name = f"pool {pool.id} ({pool.label}, shelter {pool.shelter_id})"
+        if pool.held != holds.get(pool.id, 0):
+            problems.append(f"{name}: held is {pool.held} but {holds.get(pool.id, 0)} referrals hold a bed")
+        if pool.occupied < placed.get(pool.id, 0):
+            problems.append(f"{name}: occupied is {pool.occupied} but {placed.get(pool.id, 0)} children are placed")
+        if min(pool.occupied, pool.out_of_service, pool.held) < 0 or \
+                pool.occupied + pool.out_of_service + pool.held > pool.capacity:
+            problems.append(f"{name}: occupied {pool.occupied} + out of service {pool.out_of_service} "
+                            f"+ held {pool.held} does not fit capacity {pool.capacity}")
+    wrong_flag = db.session.execute(select(Referral.id, Referral.status).where(
+        (Referral.holds_bed.is_(True)) != Referral.status.in_(HOLDING)).order_by(Referral.id)).all()
+    for referral_id, status in wrong_flag:
+        problems.append(f"referral {referral_id}: status {status} does not match whether it holds a bed")
+    return problems
+
+
+# --- need to know ----------------------------------------------------------------------------
+
+def visible_referrals(user: User) -> Select:
+    """The referrals `user` may see at all. Drafts stay with the referring organization;
+    admin and oversight see no individual referral."""
+    query = (select(Referral).join(Referral.pool).join(BedPool.shelter)
+             .options(contains_eager(Referral.pool).contains_eager(BedPool.shelter)))
+    if user.role == CASEWORKER:
+        return query.where(Referral.referring_organization_id == user.organization_id)
+    if user.role == SHELTER_STAFF:
+        return query.where(Shelter.organization_id == user.organization_id, Referral.status != DRAFT)
+    if user.role == GUARDIANSHIP:
+        return query.where(Shelter.region_id == user.organization.region_id, Referral.status != DRAFT)
+    return query.where(False)
+
+
+def referral_for(user: User, referral_id: int) -> Referral | None:
+    """The referral if `user` may see it; None, exactly as for an unknown id, otherwise."""
+    return db.session.scalar(visible_referrals(user).where(Referral.id == referral_id))
+
+
+def visible_children(user: User) -> Select:
+    if user.role == CASEWORKER:
+        return select(Child).where(Child.organization_id == user.organization_id)
+    return select(Child).where(False)
+
+
+def child_for(user: User, child_id: int) -> Child | None:
+    return db.session.scalar(visible_children(user).where(Child.id == child_id))
+
+
+def can_see_child_name(user: User, referral: Referral) -> bool:
+    """Shelter staff learn the name once they have accepted the child; caseworkers of the
+    child's organization and the region's guardianship officers always; nobody else."""
+    if user.role == CASEWORKER:
+        return user.organization_id == referral.child.organization_id
+    if user.role == GUARDIANSHIP:
+        return plays(user, REGIONAL_GUARDIAN, referral)
+    if user.role == SHELTER_STAFF:
+        return plays(user, POOL_STAFF, referral) and referral.accepted_at is not None
+    return False
+
+
+def record_name_view(child: Child, page: str) -> None:
+    """Every view of a page with a child's name goes into the audit trail."""
+    audit.record("child.view", "child", child.id, {"page": page, "case_reference": child.case_reference})
+
+
+# --- children --------------------------------------------------------------------------------
+
+def name_key(given: str, family: str) -> str:
+    joined = f"{given.strip()} {family.strip()}"
+    return unicodedata.normalize("NFC", " ".join(joined.split())).casefold()
+
+
+def birth_year(birth_date: date | None, estimated_age: int | None, today: date) -> int | None:
+    if birth_date is not None:
+        return birth_date.year
+    return today.year - estimated_age if estimated_age is not None else None
+
+
+def likely_duplicates(organization_id: int, given: str, family: str, birth_date: date | None,
+                      estimated_age: int | None) -> list[Child]:
+    """Children of the organization with the same names (whatever the case) and birth year."""
+    today = now().date()
+    year = birth_year(birth_date, estimated_age, today)
+    same_names = db.session.scalars(select(Child).where(
+        Child.organization_id == organization_id, Child.name_key == name_key(given, family)))
+    return [c for c in same_names
+            if birth_year(c.birth_date, c.estimated_age, c.created_at.date()) in (year, None) or year is None]
+
+
+def register_child(user: User, *, given_name: str, family_name: str, sex: str, birth_date: date | None,
+                   estimated_age: int | None, nationality: str, languages: list[str], needs: list[str],
+                   region_id: int, consent_given_by: str, consent_given_at: datetime | None,
+                   child_assent: bool) -> Child:
+    """Register a child in the caseworker's organization, under a new case reference."""
+    if user.role != CASEWORKER:
+        raise NotAllowed(_("Only caseworkers register children."))
+    if birth_date is None and estimated_age is None:
+        raise InvalidInput(_("Give the date of birth or an estimated age."))
+    if birth_date is not None and birth_date > now().date():
+        raise InvalidInput(_("The date of birth cannot be in the future."))
+    child = Child(
+        organization_id=user.organization_id, registered_by_id=user.id,
+        given_name=given_name.strip(), family_name=family_name.strip(),
+        name_key=name_key(given_name, family_name), sex=sex, birth_date=birth_date,
+        estimated_age=estimated_age if birth_date is None else None, nationality=nationality.strip(),
+        languages=languages, needs=needs, region_id=region_id,
+        consent_given_by=consent_given_by.strip(),
+        consent_given_at=consent_given_at if consent_given_by.strip() else None,
+        child_assent=child_assent, created_at=now(),
+    )
+    db.session.add(child)
+    db.session.flush()
+    child.case_reference = f"UC-{child.created_at.year}-{child.id:05d}"
+    audit.record("child.register", "child", child.id, {"case_reference": child.case_reference})
+    db.session.flush()
+    return child
+
+
+def record_consent(child: Child, user: User, given_by: str, given_at: datetime, child_assent: bool) -> None:
+    if user.role != CASEWORKER or user.organization_id != child.organization_id:
+        raise NotAllowed(_("Only caseworkers of the child's organization record consent."))
+    if not given_by.strip():
+        raise InvalidInput(_("Say who gave consent to share."))
+    child.consent_given_by = given_by.strip()
+    child.consent_given_at = given_at
+    child.child_assent = child_assent
+    audit.record("child.consent", "child", child.id, {"given_by_recorded": True, "assent": child_assent})
+    db.session.flush()
+
+
+# --- finding a bed ---------------------------------------------------------------------------
+
+def pool_fits_child(pool: BedPool, child: Child) -> bool:
+    age = child.age_on(now().date())
+    return pool.admits_sex in (child.sex, "any") and pool.min_age <= age <= pool.max_age
+
+
+@dataclass
+class Suggestion:
+    pool: BedPool
+    rank: tuple
+    reasons: list[str] = field(default_factory=list)
+
+
+def suggest_pools(child: Child, limit: int = 20, exclude_pool_id: int | None = None) -> list[Suggestion]:
+    """Open pools whose admission rules fit the child, best first: free beds, same region,
+    a language in common, the child's needs among the shelter's services, fresh counts."""
+    at = now()
+    age = child.age_on(at.date())
+    query = beds.with_live_holds(
+        select(BedPool).join(BedPool.shelter).join(Shelter.region)
+        .options(contains_eager(BedPool.shelter).contains_eager(Shelter.region))
+        .where(Shelter.status == "open", BedPool.admits_sex.in_((child.sex, "any")),
+               BedPool.min_age <= age, BedPool.max_age >= age), at)
+    if exclude_pool_id is not None:
+        query = query.where(BedPool.id != exclude_pool_id)
+    config = current_app.config
+    suggestions = []
+    child_languages = {lang.casefold() for lang in child.languages}
+    for pool in db.session.scalars(query):
+        shelter = pool.shelter
+        common = sorted(lang for lang in shelter.languages if lang.casefold() in child_languages)
+        met = [need for need in child.needs if need in shelter.services]
+        level = beds.freshness(pool.last_confirmed_at, at, config["FRESH_HOURS"], config["STALE_HOURS"])
+        reasons = [
+            _("%(n)s free", n=pool.available) if pool.available else _("no bed free now"),
+            _("in the child's region") if shelter.region_id == child.region_id
+            else _("in %(region)s", region=shelter.region.name),
+            _("speaks %(langs)s", langs=", ".join(common)) if common else _("no language in common"),
+        ]
+        if child.needs:
+            reasons.append(_("meets %(met)s of %(all)s needs", met=len(met), all=len(child.needs)))
+        reasons.append(_("counts %(level)s", level=word(level)))
+        rank = (pool.available > 0, shelter.region_id == child.region_id, bool(common), len(met),
+                {"fresh": 2, "aging": 1}.get(level, 0), pool.available)
+        suggestions.append(Suggestion(pool, rank, reasons))
+    suggestions.sort(key=lambda s: s.rank, reverse=True)
+    return suggestions[:limit]
+
+
+def create_referral(user: User, child: Child, pool: BedPool, urgency: str, note: str) -> Referral:
+    """A draft referral of one of the organization's children to a pool that admits them."""
+    if user.role != CASEWORKER or child.organization_id != user.organization_id:
+        raise NotAllowed(_("Only caseworkers of the child's organization refer the child."))
+    if not pool_fits_child(pool, child):
+        raise InvalidInput(_("This pool does not admit this child (sex or age)."))
+    if pool.shelter.status != "open":
+        raise InvalidMove(_("This shelter is not open for referrals now."))
+    at = now()
+    referral = Referral(child=child, pool=pool, referring_organization_id=user.organization_id,
+                        caseworker=user, status=DRAFT, urgency=urgency, note=note.strip(),
+                        created_at=at, status_changed_at=at)
+    db.session.add(referral)
+    db.session.flush()
+    db.session.add(ReferralEvent(referral_id=referral.id, from_status=None, to_status=DRAFT,
+                                 user_id=user.id, created_at=at))
+    audit.record("referral.draft", "referral", referral.id, {"child": child.id, "pool": pool.id})
+    db.session.flush()
+    return referral
+
+
+# --- where people work -----------------------------------------------------------------------
+
+@dataclass
+class QueueSection:
+    key: str
+    title: object
+    empty: object
+    referrals: list
+
+
+def work_queue(user: User) -> list[QueueSection]:
+    """What waits on this person, oldest first."""
+    at = now()
+    base = visible_referrals(user).options(contains_eager(Referral.pool).contains_eager(BedPool.shelter))
+    oldest = Referral.status_changed_at.asc()
+
+    def section(key, title, empty, query):
+        return QueueSection(key, title, empty, list(db.session.scalars(query.order_by(oldest).limit(50))))
+
+    if user.role == CASEWORKER:
+        return [
+            section("drafts", _l("Drafts to submit"), _l("No drafts."), base.where(Referral.status == DRAFT)),
+            section("expiring", _l("Holds running out within 6 hours"), _l("No hold runs out soon."),
+                    base.where(Referral.holds_bed.is_(True), Referral.hold_until > at,
+                               Referral.hold_until <= at + timedelta(hours=6))),
+            section("answers", _l("Answers received"), _l("No new answers."),
+                    base.where(Referral.status.in_((ACCEPTED, APPROVED, DECLINED, REJECTED, EXPIRED)),
+                               Referral.status_changed_at >= at - timedelta(days=3))),
+        ]
+    if user.role == SHELTER_STAFF:
+        return [
+            section("to_answer", _l("Referrals to answer"), _l("No referral waits for an answer."),
+                    base.where(Referral.status == SUBMITTED, Referral.hold_until > at)),
+            section("arrivals", _l("Arrivals expected"), _l("No arrival expected."),
+                    base.where(Referral.status == APPROVED, Referral.hold_until > at)),
+        ]
+    if user.role == GUARDIANSHIP:
+        return [
+            section("decisions", _l("Placements to decide"), _l("No placement waits for your decision."),
+                    base.where(Referral.status == ACCEPTED, Referral.hold_until > at)),
+        ]
+    return []
+
+
+def repoint_draft(referral: Referral, pool: BedPool, user: User) -> Referral:
+    """Point a draft at another pool (after its first choice filled up)."""
+    if not plays(user, REFERRING_CASEWORKER, referral):
+        raise NotAllowed(_("Only a caseworker of the referring organization can do that."))
+    if referral.status != DRAFT:
+        raise InvalidMove(_("Only a draft can be sent to another pool."))
+    if not pool_fits_child(pool, referral.child):
+        raise InvalidInput(_("This pool does not admit this child (sex or age)."))
+    previous = referral.pool_id
+    referral.pool = pool
+    audit.record("referral.repoint", "referral", referral.id, {"from_pool": previous, "to_pool": pool.id})
+    db.session.flush()
+    return referral
