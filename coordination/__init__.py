@@ -1,7 +1,7 @@
 """Shelter and referral coordination: the app factory."""
 from pathlib import Path
 
-from flask import Flask, g, redirect, request, url_for
+from flask import Flask, g, has_request_context, redirect, request, url_for
 from jinja2 import StrictUndefined
 from flask_login import current_user
 from sqlalchemy import event
@@ -91,6 +91,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _locale():
+    if not has_request_context():  # CLI commands and services called directly
+        return "en"
     if current_user and current_user.is_authenticated:
         return current_user.locale
     return request.accept_languages.best_match(["en"]) or "en"

@@ -12,6 +12,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(serve_demo_command)
+    app.cli.add_command(expire_holds_command)
+    app.cli.add_command(check_integrity_command)
 
 
 def _read_password() -> str:
@@ -82,3 +84,29 @@ def serve_demo_command(host: str, port: int) -> None:
         click.echo(f"  {email:<22} {role:<14} {organization}")
     click.echo("Press Ctrl+C to stop.\n")
     run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
+
+
+@click.command("expire-holds")
+def expire_holds_command() -> None:
+    """Close referrals whose bed hold ran out and free their beds. Safe to run every minute
+    from several servers at once."""
+    from .referrals.services import expire_overdue_holds
+
+    expired = expire_overdue_holds()
+    db.session.commit()
+    click.echo(f"Expired {len(expired)} hold(s)." + "".join(
+        f"\n  referral {r.id} ({r.child.case_reference}) in pool {r.pool_id}" for r in expired))
+
+
+@click.command("check-integrity")
+def check_integrity_command() -> None:
+    """Recount holds and placements against every pool; exit 1 naming each mismatch."""
+    from .referrals.services import integrity_problems
+
+    problems = integrity_problems()
+    db.session.rollback()
+    if problems:
+        for problem in problems:
+            click.echo(f"MISMATCH {problem}", err=True)
+        raise SystemExit(1)
+    click.echo("All pools agree with their referrals.")

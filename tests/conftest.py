@@ -12,8 +12,11 @@ from sqlalchemy import create_engine, text
 
 from coordination import clock, create_app
 from coordination.accounts.models import Organization, Region, User
+from coordination.audit import services as audit
 from coordination.beds.models import BedPool, Shelter
 from coordination.extensions import db
+from coordination.referrals import services as referral_services
+from coordination.referrals.models import Child, Referral
 
 PASSWORD = "correct horse battery staple"
 
@@ -84,6 +87,19 @@ def _empty_tables() -> None:
 
 # --- making things ------------------------------------------------------------------------
 
+class _acting:
+    """Attribute audit events to `user` while a test calls services directly."""
+
+    def __init__(self, user: User):
+        self.actor = audit.Actor(user_id=user.id, organization_id=user.organization_id, client_address="test")
+
+    def __enter__(self):
+        self.token = audit.act_as(self.actor)
+
+    def __exit__(self, *exc):
+        audit.reset(self.token)
+
+
 class Factory:
     """Makes committed records with sensible defaults; every name is unique per test."""
 
@@ -131,6 +147,59 @@ class Factory:
         pool = BedPool(shelter=shelter or self.shelter(), capacity=capacity, occupied=occupied,
                        out_of_service=out_of_service, held=0, version=1, **values)
         return self._save(pool)
+
+    def child(self, organization: Organization | None = None, registered_by: User | None = None,
+              consent: bool = True, **values) -> Child:
+        """A child registered through the service, as a caseworker would."""
+        caseworker = registered_by or self.user("caseworker", organization=organization)
+        values.setdefault("given_name", "Child")
+        values.setdefault("family_name", f"Number {self._next()}")
+        values.setdefault("sex", "female")
+        values.setdefault("birth_date", None)
+        values.setdefault("estimated_age", 14)
+        values.setdefault("nationality", "")
+        values.setdefault("languages", [])
+        values.setdefault("needs", [])
+        values.setdefault("region_id", caseworker.organization.region_id)
+        values.setdefault("consent_given_by", "the child's aunt" if consent else "")
+        values.setdefault("consent_given_at", clock.now() if consent else None)
+        values.setdefault("child_assent", True)
+        with _acting(caseworker):
+            child = referral_services.register_child(caseworker, **values)
+        db.session.commit()
+        return child
+
+    def referral(self, pool: BedPool | None = None, child: Child | None = None, status: str = "draft",
+                 urgency: str = "routine", caseworker: User | None = None) -> Referral:
+        """A referral taken to `status` through the real moves, by the people who make them."""
+        pool = pool or self.pool()
+        if child is None:
+            child = self.child(registered_by=caseworker)
+        caseworker = caseworker or child.registered_by
+        with _acting(caseworker):
+            referral = referral_services.create_referral(caseworker, child, pool, urgency, "")
+        db.session.commit()
+        path = {"draft": [], "submitted": ["submit"], "accepted": ["submit", "accept"],
+                "approved": ["submit", "accept", "approve"], "placed": ["submit", "accept", "approve", "place"],
+                "declined": ["submit", "decline"], "rejected": ["submit", "accept", "reject"],
+                "withdrawn": ["submit", "withdraw"], "discharged": ["submit", "accept", "approve", "place", "discharge"]}
+        for action in path[status]:
+            actor = self.actor_for(action, referral)
+            with _acting(actor):
+                referral_services.move(referral, action, actor, reason_code="other", reason_text="test reason")
+            db.session.commit()
+        return referral
+
+    def actor_for(self, action: str, referral: Referral) -> User:
+        """Someone who may make `action` on this referral (made on first need)."""
+        part = referral_services.MOVES[action].part
+        shelter = referral.pool.shelter
+        if part == referral_services.REFERRING_CASEWORKER:
+            return referral.caseworker
+        if part == referral_services.POOL_STAFF:
+            return self.user("shelter_staff", organization=shelter.organization)
+        guardian_org = self.organization(kind="state", region=shelter.region)
+        return self.user("guardianship", organization=guardian_org)
 
     @staticmethod
     def _save(obj):
@@ -222,3 +291,8 @@ def login_as(app, make):
         return signed_in
 
     return sign_in
+
+
+# --- a real browser (live_server, browser, new_page): see tests/browser_fixtures.py -------
+
+from .browser_fixtures import browser, live_server, new_page  # noqa: E402,F401
