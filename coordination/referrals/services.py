@@ -438,13 +438,14 @@ def suggest_pools(child: Child, limit: int = 20, exclude_pool_id: int | None = N
         met = [need for need in child.needs if need in shelter.services]
         level = beds.freshness(pool.last_confirmed_at, at, config["FRESH_HOURS"], config["STALE_HOURS"])
         reasons = [
-            _("%(n)s free", n=pool.available) if pool.available else _("no bed free now"),
+            _("no bed free now") if not pool.available else _("beds free"),
             _("in the child's region") if shelter.region_id == child.region_id
             else _("in %(region)s", region=shelter.region.name),
             _("speaks %(langs)s", langs=", ".join(common)) if common else _("no language in common"),
         ]
         if child.needs:
-            reasons.append(_("meets %(met)s of %(all)s needs", met=len(met), all=len(child.needs)))
+            reasons.append(_("offers %(met)s", met=", ".join(word(n) for n in met)) if met
+                           else _("offers none of the child's needs"))
         reasons.append(_("counts %(level)s", level=word(level)))
         rank = (pool.available > 0, shelter.region_id == child.region_id, bool(common), len(met),
                 {"fresh": 2, "aging": 1}.get(level, 0), pool.available)
