@@ -1,18 +1,15 @@
 """Shelter and referral coordination: the app factory."""
 from pathlib import Path
 
-from flask import Flask, g, has_request_context, redirect, request, url_for
-from jinja2 import StrictUndefined
+from flask import Flask, g, has_request_context, request
 from flask_login import current_user
+from jinja2 import StrictUndefined
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import config as app_config
 from .audit import services as audit
-from .extensions import babel, csrf, db, login_manager, migrate
-
-# Endpoints an anonymous visitor may reach; everything else sends them to sign in.
-PUBLIC_ENDPOINTS = {"accounts.login", "core.healthz", "static"}
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=_locale)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
@@ -60,17 +58,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .security import register_security
     from .templating import register_templating
     from .cli import register_commands
+    from .accounts.guard import register_session_guard
 
     register_error_handlers(app)
     register_security(app)
     register_templating(app)
     register_commands(app)
 
-    @app.before_request
-    def require_login():
-        if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
-            return None
-        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+    register_session_guard(app)
 
     @app.before_request
     def attribute_audit_events():
@@ -99,14 +94,18 @@ def _locale():
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
+def _load_user(session_id: str):
+    """The session names the user and the user's session version; a deactivated user, or one
+    whose sessions were ended (password reset, password change), is signed out at once."""
     from .accounts.models import User
 
-    try:
-        user = db.session.get(User, int(user_id))
-    except ValueError:
+    user_id, _, version = session_id.partition(".")
+    if not (user_id.isdigit() and version.isdigit()):
         return None
-    return user if user is not None and user.is_active else None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.is_active or user.session_version != int(version):
+        return None
+    return user
 
 
 @event.listens_for(Engine, "connect")

@@ -50,6 +50,9 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
         "SECRET_KEY": secret_key or _dev_secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Sign-in attempts one client address may make.
+        "LOGIN_RATE_LIMIT": environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         # How long a submitted referral holds its bed before it expires.
         "HOLD_HOURS": _int(environ, "HOLD_HOURS", 48),
         # Bed counts confirmed less than FRESH_HOURS ago are fresh; older than STALE_HOURS, stale.

@@ -73,6 +73,7 @@ def register_error_handlers(app: Flask) -> None:
             404: _("There is nothing here. Check the address, or go back to your work queue."),
             405: _("That action is not available at this address."),
             413: _("What you sent is too large; nothing was changed."),
+            429: _("Too many attempts from your address; wait a minute and try again."),
         }
         return _refusal(messages.get(error.code, error.description), error.code or 500)
 

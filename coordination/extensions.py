@@ -1,5 +1,7 @@
 """The Flask extensions, created once and bound to the app in create_app."""
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -16,3 +18,5 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 migrate = Migrate()
 babel = Babel()
+# Limits live in RATELIMIT_STORAGE_URI: memory for one server, Redis when several run.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -43,6 +43,8 @@ def make_app(database_url: str, **overrides):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret-key",
         "SERVER_NAME": "coordination.test",
+        # Every test client shares one address; the limit has tests of its own.
+        "RATELIMIT_ENABLED": False,
     }
     config.update(overrides)
     return create_app(config)

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField
-from wtforms.validators import InputRequired, Length
+from wtforms import EmailField, HiddenField, PasswordField, StringField
+from wtforms.validators import EqualTo, InputRequired, Length
 
 
 class LoginForm(FlaskForm):
@@ -13,4 +13,18 @@ class LoginForm(FlaskForm):
 
 
 class LogoutForm(FlaskForm):
-    """A form with nothing but its CSRF token: logging out is a state change too."""
+    """A form with nothing but its CSRF token: signing out is a state change too."""
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[InputRequired(_l("Enter your current password.")),
+                                                                Length(max=1024)])
+    new = PasswordField(_l("New password (at least 12 characters)"),
+                        validators=[InputRequired(_l("Choose a new password.")), Length(max=1024)])
+    confirm = PasswordField(_l("New password again"),
+                            validators=[EqualTo("new", _l("The two new passwords differ."))])
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l("Six-digit code from your authenticator app"),
+                       validators=[InputRequired(_l("Enter the code.")), Length(max=10)])

@@ -68,12 +68,21 @@ class User(UserMixin, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # Set by an admin's password reset: the next sign-in must choose a new password.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Base32 TOTP secret once the user has set up two-factor sign-in.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # Part of the session's user id: bumping it ends every session of this user at once.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
 
     organization: Mapped[Organization] = relationship()
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active and self.organization.active
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_version}"
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")
@@ -83,3 +92,10 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+class RolePolicy(db.Model):
+    """Per-role security settings an admin can change (today: two-factor sign-in required)."""
+
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+    require_totp: Mapped[bool] = mapped_column(Boolean, default=False)

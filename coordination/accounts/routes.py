@@ -1,14 +1,25 @@
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from ..extensions import db
+from ..clock import now
+from ..errors import InvalidInput
+from ..extensions import db, limiter
 from . import services
-from .forms import LoginForm, LogoutForm
+from .forms import ChangePasswordForm, CodeForm, LoginForm, LogoutForm
+from .models import User
 
 bp = Blueprint("accounts", __name__)
+
+PENDING_MINUTES = 5  # to give the second factor after the password
+
+
+def _refused_message() -> str:
+    """The one answer for every failed sign-in."""
+    return _("That email and password do not match an active account, or the account is locked "
+             "for 15 minutes after too many failed attempts.")
 
 
 def _local_path(target: str | None) -> str | None:
@@ -21,7 +32,26 @@ def _local_path(target: str | None) -> str | None:
     return target
 
 
+def _start_session(user: User, next_path: str | None):
+    """A fresh session for a completed sign-in: nothing of the anonymous one carries over."""
+    services.record_login(user)
+    db.session.commit()
+    session.clear()
+    login_user(user)
+    session["last_seen"] = now().timestamp()
+    if user.must_change_password:
+        flash(_("Choose a new password before you go on."), "warning")
+        return redirect(url_for(".change_password"), 303)
+    return redirect(_local_path(next_path) or url_for("core.home"), 303)
+
+
+def _login_rate() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_rate, methods=["POST"],
+               error_message=lambda: _("Too many sign-in attempts from your address; wait a minute and try again."))
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
@@ -29,21 +59,129 @@ def login():
     if request.method == "GET":
         form.next.data = _local_path(request.args.get("next"))
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
-        if user is not None:
-            db.session.commit()
-            login_user(user)
-            return redirect(_local_path(form.next.data) or url_for("core.home"), 303)
-        db.session.rollback()
-        form.password.errors.append(_("That email and password do not match an active account."))
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+        except services.LoginRefused:
+            db.session.commit()  # the failed attempt is counted and audited
+            form.password.errors.append(_refused_message())
+        else:
+            if services.needs_second_factor(user):
+                db.session.commit()
+                session.clear()
+                session["pending_user"] = user.id
+                session["pending_since"] = now().timestamp()
+                session["pending_next"] = _local_path(form.next.data)
+                return redirect(url_for(".second_factor"), 303)
+            return _start_session(user, form.next.data)
     status = 422 if request.method == "POST" else 200
     return render_template("accounts/login.html", form=form), status
+
+
+def _pending_user() -> User | None:
+    """The user who gave the right password moments ago and still owes the second factor."""
+    user_id, since = session.get("pending_user"), session.get("pending_since", 0)
+    if user_id is None or now().timestamp() - since > PENDING_MINUTES * 60:
+        return None
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.is_active else None
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(_login_rate, methods=["POST"])
+def second_factor():
+    user = _pending_user()
+    if user is None:
+        session.clear()
+        flash(_("Sign in again, please."), "warning")
+        return redirect(url_for(".login"), 303)
+    form = CodeForm()
+    setting_up = user.totp_secret is None
+    if setting_up:
+        session.setdefault("pending_secret", services.new_totp_secret())
+    secret = user.totp_secret or session["pending_secret"]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            if setting_up:
+                services.enable_totp(user, secret, form.code.data)
+            elif not services.verify_totp(secret, form.code.data):
+                raise InvalidInput(_("That code is not right; check the time on your phone and try again."))
+        except InvalidInput as refusal:
+            form.code.errors.append(refusal.message)
+            status = 422
+        else:
+            return _start_session(user, session.get("pending_next"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("accounts/second_factor.html", form=form, setting_up=setting_up,
+                           secret=secret if setting_up else None,
+                           uri=services.totp_uri(user, secret) if setting_up else None), status
 
 
 @bp.post("/logout")
 def logout():
     form = LogoutForm()
     if form.validate_on_submit():
+        if current_user.is_authenticated:
+            services.record_logout(current_user)
+            db.session.commit()
         logout_user()
+        session.clear()
         flash(_("You are signed out."), "success")
     return redirect(url_for(".login"), 303)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def change_password():
+    form = ChangePasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current.data, form.new.data)
+        except InvalidInput as refusal:
+            db.session.rollback()
+            form.new.errors.append(refusal.message)
+            status = 422
+        else:
+            db.session.commit()
+            login_user(current_user)  # this session goes on under the new session version
+            flash(_("Your password is changed. Other sessions of yours have ended."), "success")
+            return redirect(url_for("core.home"), 303)
+    elif request.method == "POST":
+        status = 422
+    return render_template("accounts/password.html", form=form), status
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+def two_factor():
+    """Turn two-factor sign-in on (scan, then confirm a code) or off."""
+    form = CodeForm()
+    status = 200
+    secret = session.get("setup_secret") or services.new_totp_secret()
+    session["setup_secret"] = secret
+    if request.method == "POST" and request.form.get("turn") == "off":
+        if LogoutForm().validate_on_submit():
+            try:
+                services.disable_totp(current_user)
+            except InvalidInput as refusal:
+                flash(refusal.message, "error")
+            else:
+                db.session.commit()
+                flash(_("Two-factor sign-in is off."), "success")
+        return redirect(url_for(".two_factor"), 303)
+    if form.validate_on_submit():
+        try:
+            services.enable_totp(current_user, secret, form.code.data)
+        except InvalidInput as refusal:
+            form.code.errors.append(refusal.message)
+            status = 422
+        else:
+            db.session.commit()
+            session.pop("setup_secret", None)
+            flash(_("Two-factor sign-in is on."), "success")
+            return redirect(url_for(".two_factor"), 303)
+    elif request.method == "POST":
+        status = 422
+    return render_template("accounts/two_factor.html", form=form, secret=secret,
+                           uri=services.totp_uri(current_user, secret),
+                           required=services.totp_required(current_user), off_form=LogoutForm()), status

@@ -25,3 +25,13 @@ class AuditEvent(db.Model):
     client_address: Mapped[str] = mapped_column(String(64), default="")
     previous_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(db.Model):
+    """The end of the chain: the last event's id and hash and how many there are, updated
+    with every append, so that removing events from the end shows too."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    last_event_id: Mapped[int] = mapped_column()
+    last_hash: Mapped[str] = mapped_column(String(64))
+    event_count: Mapped[int] = mapped_column()

@@ -15,6 +15,10 @@ from .models import BedPool, Shelter
 
 bp = Blueprint("beds", __name__)
 
+# Ids are 32-bit integer columns: a larger number in an address names nothing, and must
+# answer 404 rather than reach the database (SQLite cannot bind one above 2**63 - 1).
+ID = "int(max=2147483647)"
+
 
 @bp.get("/beds")
 def board():
@@ -37,7 +41,7 @@ def board():
                             refresh_seconds=current_app.config["BOARD_REFRESH_SECONDS"])
 
 
-@bp.get("/shelters/<int:shelter_id>")
+@bp.get(f"/shelters/<{ID}:shelter_id>")
 def shelter(shelter_id: int):
     shelter = db.get_or_404(Shelter, shelter_id)
     return _shelter_page(shelter)
@@ -92,7 +96,7 @@ def _change_pool(shelter_id: int, pool_id: int, form_class, change, notice: str)
     return _pool_answer(pool, notice=notice)
 
 
-@bp.post("/shelters/<int:shelter_id>/pools/<int:pool_id>/adjust")
+@bp.post(f"/shelters/<{ID}:shelter_id>/pools/<{ID}:pool_id>/adjust")
 def adjust(shelter_id: int, pool_id: int):
     return _change_pool(
         shelter_id, pool_id, AdjustCountForm,
@@ -101,7 +105,7 @@ def adjust(shelter_id: int, pool_id: int):
         _("Saved."))
 
 
-@bp.post("/shelters/<int:shelter_id>/pools/<int:pool_id>/counts")
+@bp.post(f"/shelters/<{ID}:shelter_id>/pools/<{ID}:pool_id>/counts")
 def set_counts(shelter_id: int, pool_id: int):
     return _change_pool(
         shelter_id, pool_id, SetCountsForm,
@@ -111,7 +115,7 @@ def set_counts(shelter_id: int, pool_id: int):
         _("Saved."))
 
 
-@bp.post("/shelters/<int:shelter_id>/pools/<int:pool_id>/confirm")
+@bp.post(f"/shelters/<{ID}:shelter_id>/pools/<{ID}:pool_id>/confirm")
 def confirm(shelter_id: int, pool_id: int):
     return _change_pool(
         shelter_id, pool_id, ConfirmCountsForm,

@@ -54,6 +54,8 @@ class Child(db.Model):
     consent_given_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     child_assent: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # Set by `flask anonymize`: names, birth date and free text are gone from then on.
+    anonymized_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organization: Mapped[Organization] = relationship()
     registered_by: Mapped[User] = relationship()

@@ -35,7 +35,7 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(app, make):
     wrong_password = Client(app).login(user.email, password="not the password")
     unknown_email = Client(app).login("nobody@example.org", password="not the password")
     assert wrong_password.status_code == unknown_email.status_code == 422
-    message = "That email and password do not match an active account."
+    message = "That email and password do not match an active account, or the account is locked"
     assert message in wrong_password.get_data(as_text=True)
     assert message in unknown_email.get_data(as_text=True)
 
