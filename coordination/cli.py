@@ -14,6 +14,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(serve_demo_command)
     app.cli.add_command(expire_holds_command)
     app.cli.add_command(check_integrity_command)
+    app.cli.add_command(verify_audit_command)
 
 
 def _read_password() -> str:
@@ -110,3 +111,19 @@ def check_integrity_command() -> None:
             click.echo(f"MISMATCH {problem}", err=True)
         raise SystemExit(1)
     click.echo("All pools agree with their referrals.")
+
+
+@click.command("verify-audit")
+def verify_audit_command() -> None:
+    """Walk the audit trail's hash chain; exit 1 naming the first broken link."""
+    from .audit.models import AuditEvent
+    from .audit.services import verify_chain
+
+    problems = verify_chain()
+    total = db.session.scalar(select(db.func.count(AuditEvent.id)))
+    db.session.rollback()
+    if problems:
+        for problem in problems:
+            click.echo(f"BROKEN {problem}", err=True)
+        raise SystemExit(1)
+    click.echo(f"The audit trail is intact: {total} events.")

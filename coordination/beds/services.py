@@ -7,6 +7,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import contains_eager, with_expression
 
 from ..accounts.models import ADMIN, GUARDIANSHIP, SHELTER_STAFF, Region, User
+from ..audit import services as audit
 from ..clock import now
 from ..errors import Conflict, InvalidInput, NotAllowed
 from ..extensions import db
@@ -123,6 +124,9 @@ def _write_counts(pool: BedPool, user: User, expected_version: int, *, occupied:
         raise InvalidInput(_("Beds were held for a referral meanwhile; there is no room for "
                              "those counts any more. Nothing was changed."))
     record_bed_update(pool, user, reason, at=stamp)
+    audit.record("pool.counts", "bed_pool", pool.id, {
+        "reason": reason, "occupied": pool.occupied, "out_of_service": pool.out_of_service,
+        "held": pool.held, "version": pool.version})
     return pool
 
 

@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import exists, select
 
 from ..accounts.models import CASEWORKER, Region
+from ..audit import services as audit
 from ..beds.models import BedPool, Shelter
 from ..beds.services import load_pool
 from ..clock import now
@@ -114,7 +115,9 @@ def child(child_id: int):
     services.record_name_view(child, "child")
     db.session.commit()
     consent_form = ConsentForm()
+    history = audit.history_of("child", child.id)
     return render_template("referrals/child.html", child=child, consent_form=consent_form,
+                           history=history, history_users=audit.names_of(history),
                            suggestions=services.suggest_pools(child, limit=5))
 
 
@@ -225,7 +228,9 @@ def _referral_context(referral: Referral, error: str | None = None, no_bed: bool
     if no_bed or (referral.status == "draft" and error is None and services.plays(
             current_user, services.REFERRING_CASEWORKER, referral)):
         suggestions = services.suggest_pools(referral.child, limit=5, exclude_pool_id=referral.pool_id)
+    history = audit.history_of("referral", referral.id)
     return {
+        "history": history, "history_users": audit.names_of(history),
         "referral": referral, "child": referral.child, "show_name": show_name,
         "moves": services.allowed_moves(current_user, referral), "move_form": MoveForm(),
         "error": error, "suggestions": suggestions, "no_bed": no_bed,

@@ -25,6 +25,10 @@ def upgrade():
     sa.Column('event_count', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
+    # The head of a chain that already has events is its last event.
+    op.execute("INSERT INTO audit_head (id, last_event_id, last_hash, event_count) "
+               "SELECT 1, id, hash, (SELECT count(*) FROM audit_event) FROM audit_event "
+               "ORDER BY id DESC LIMIT 1")
     op.create_table('role_policy',
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('require_totp', sa.Boolean(), nullable=False),
