@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import models  # noqa: F401  (every model registered before use)
     from .accounts.routes import bp as accounts_bp
+    from .admin.routes import bp as admin_bp
     from .audit.routes import bp as audit_bp
     from .beds.routes import bp as beds_bp
     from .core.routes import bp as core_bp
@@ -55,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(referrals_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(admin_bp)
 
     from .errors import register_error_handlers
     from .security import register_security
