@@ -15,6 +15,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(expire_holds_command)
     app.cli.add_command(check_integrity_command)
     app.cli.add_command(verify_audit_command)
+    app.cli.add_command(anonymize_command)
 
 
 def _read_password() -> str:
@@ -127,3 +128,19 @@ def verify_audit_command() -> None:
             click.echo(f"BROKEN {problem}", err=True)
         raise SystemExit(1)
     click.echo(f"The audit trail is intact: {total} events.")
+
+
+@click.command("anonymize")
+@click.option("--ended-before", "ended_before", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Children whose referrals all ended before this date (YYYY-MM-DD).")
+def anonymize_command(ended_before) -> None:
+    """Remove names, birth dates and free text from children whose referrals all ended
+    before the date; what the reports count stays. Recorded in the audit trail."""
+    from datetime import timezone
+
+    from .referrals.services import anonymize_ended_before
+
+    children = anonymize_ended_before(ended_before.replace(tzinfo=timezone.utc))
+    db.session.commit()
+    click.echo(f"Anonymized {len(children)} child record(s) whose referrals all ended before "
+               f"{ended_before:%Y-%m-%d}." + "".join(f"\n  {c.case_reference}" for c in children))

@@ -23,6 +23,12 @@ def register_security(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response):
+        # Pages are made for one person and may show children's data: never store them.
+        # Static files (CSS, htmx) may be cached as usual.
+        from flask import request
+
+        if request.endpoint != "static":
+            response.headers["Cache-Control"] = "no-store"
         response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -121,6 +121,16 @@ def child(child_id: int):
                            suggestions=services.suggest_pools(child, limit=5))
 
 
+@bp.get("/children/<int:child_id>/print")
+def print_child(child_id: int):
+    """One child's record with its referral history, clean for paper (a subject access
+    request, a court file)."""
+    child = services.child_for(current_user, child_id) or abort(404)
+    services.record_name_view(child, "print")
+    db.session.commit()
+    return render_template("referrals/print.html", child=child)
+
+
 @bp.post("/children/<int:child_id>/consent")
 def record_consent(child_id: int):
     child = services.child_for(current_user, child_id) or abort(404)

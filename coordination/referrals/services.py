@@ -532,3 +532,35 @@ def repoint_draft(referral: Referral, pool: BedPool, user: User) -> Referral:
     audit.record("referral.repoint", "referral", referral.id, {"from_pool": previous, "to_pool": pool.id})
     db.session.flush()
     return referral
+
+
+# --- data protection -------------------------------------------------------------------------
+
+def anonymize_ended_before(cutoff: datetime) -> list[Child]:
+    """Remove names, birth dates and free text from children whose referrals all ended
+    before `cutoff` (and children never referred, registered before it). What the reports
+    count stays: sex, age in years, nationality, languages, needs, region and every date
+    and status of the referrals."""
+    ended_late_or_live = exists().where(
+        Referral.child_id == Child.id,
+        (Referral.ended_at.is_(None)) | (Referral.ended_at >= cutoff))
+    children = db.session.scalars(select(Child).where(
+        Child.anonymized_at.is_(None), Child.created_at < cutoff, ~ended_late_or_live).order_by(Child.id)).all()
+    at = now()
+    for child in children:
+        child.estimated_age = child.age_on(child.created_at.date())
+        child.birth_date = None
+        child.given_name = child.family_name = child.name_key = ""
+        child.consent_given_by = ""
+        child.anonymized_at = at
+        referral_ids = [r.id for r in child.referrals]
+        if referral_ids:
+            db.session.execute(update(Referral).where(Referral.id.in_(referral_ids))
+                               .values(note="", reason_text=""))
+            # The one exception to the timeline being append-only: its free text goes too.
+            db.session.execute(update(ReferralEvent).where(ReferralEvent.referral_id.in_(referral_ids))
+                               .values(reason_text=""))
+        audit.record("child.anonymize", "child", child.id, {"case_reference": child.case_reference})
+    audit.record("anonymize.run", "child", "", {"ended_before": cutoff.isoformat(), "children": len(children)})
+    db.session.flush()
+    return children
