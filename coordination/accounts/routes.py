@@ -135,16 +135,17 @@ def logout():
 def change_password():
     form = ChangePasswordForm()
     status = 200
+    user = current_user._get_current_object()  # the user itself, not the proxy, for login_user
     if form.validate_on_submit():
         try:
-            services.change_password(current_user, form.current.data, form.new.data)
+            services.change_password(user, form.current.data, form.new.data)
         except InvalidInput as refusal:
             db.session.rollback()
             form.new.errors.append(refusal.message)
             status = 422
         else:
             db.session.commit()
-            login_user(current_user)  # this session goes on under the new session version
+            login_user(user)  # this session goes on under the new session version
             flash(_("Your password is changed. Other sessions of yours have ended."), "success")
             return redirect(url_for("core.home"), 303)
     elif request.method == "POST":

@@ -72,6 +72,10 @@ def record_login(user: User) -> None:
 
 
 def record_logout(user: User) -> None:
+    """Signing out ends the session for good: sessions live in signed cookies, so a copy of
+    the cookie would otherwise still open the account. Bumping the session version makes
+    every copy worthless (it signs the user out on their other devices too)."""
+    user.session_version += 1
     audit.record("logout", "user", user.id)
 
 

@@ -275,7 +275,7 @@ def repoint(referral_id: int):
     except DomainError as refusal:
         db.session.rollback()
         return _state_answer(_load_referral(referral_id), refusal.message, refusal.status)
-    db.session.commit()
+    # No commit yet: if the submit is refused, the new pool is rolled back with it.
     return _perform(referral_id, "submit")
 
 
@@ -290,7 +290,8 @@ def _perform(referral_id: int, action: str):
     referral = _load_referral(referral_id)
     form = MoveForm()
     if not form.validate():
-        return _state_answer(referral, next(iter(form.errors.values()))[0], 422)
+        db.session.rollback()  # a refusal changes nothing, not even a repoint made just before
+        return _state_answer(_load_referral(referral_id), next(iter(form.errors.values()))[0], 422)
     try:
         services.move(referral, action, current_user, reason_code=form.reason_code.data or "",
                       reason_text=form.reason_text.data or "", arrived_at=_aware(form.arrived_at.data))

@@ -1,0 +1,140 @@
+"""The administration forms. Choices that come from the database (regions, organizations)
+are filled in by the route; the rules that need the database live in admin.services."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, EmailField, IntegerField, SelectField, SelectMultipleField, StringField,
+                     TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..accounts.models import ORGANIZATION_KINDS, ROLES
+from ..beds.forms import MAX_BEDS
+from ..beds.models import SERVICES, SEXES, SHELTER_STATUSES
+from ..words import WORDS, word
+
+KIND_LABELS = {"ngo": _l("NGO"), "state": _l("State body"), "international": _l("International organization")}
+ADMITS_LABELS = {"female": _l("Girls"), "male": _l("Boys"), "any": _l("Girls and boys")}
+MAX_PAGE = 100_000
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _printable(form, field):
+    """Control characters have no place in a name or an address (and PostgreSQL refuses NUL)."""
+    if isinstance(field.data, str) and any(ord(c) < 32 and c not in "\t\r\n" for c in field.data):
+        raise ValidationError(_l("Remove the control characters from this field."))
+
+
+def _text(label, required_message=None, max_length=200, multiline=False):
+    validators = [DataRequired(required_message)] if required_message else [Optional()]
+    validators += [Length(max=max_length, message=_l("Keep this under %(n)s characters.", n=max_length)), _printable]
+    field = TextAreaField if multiline else StringField
+    return field(label, validators=validators, filters=[_strip], default="")
+
+
+def role_choices():
+    return [(role, word(role)) for role in ROLES]
+
+
+class ActionForm(FlaskForm):
+    """A form with nothing but its CSRF token, for the buttons that change one thing."""
+
+
+class PageForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    page = IntegerField(validators=[Optional(), NumberRange(1, MAX_PAGE, _l("There is no such page."))], default=1)
+
+
+class RegionForm(FlaskForm):
+    code = _text(_l("Code"), _l("Give the region a short code."), max_length=20)
+    name = _text(_l("Name"), _l("Give the region's name."), max_length=100)
+
+
+class OrganizationForm(FlaskForm):
+    name = _text(_l("Name"), _l("Give the organization's name."), max_length=200)
+    kind = SelectField(_l("Kind"), choices=[(k, KIND_LABELS[k]) for k in ORGANIZATION_KINDS])
+    region = SelectField(_l("Home region"), choices=[], coerce=int)
+
+
+class ShelterForm(FlaskForm):
+    organization = SelectField(_l("Run by (organization)"), choices=[], coerce=int)
+    region = SelectField(_l("Region"), choices=[], coerce=int)
+    name = _text(_l("Name"), _l("Give the shelter's name."), max_length=200)
+    address = _text(_l("Address"), max_length=500)
+    phone = _text(_l("Phone"), max_length=50)
+    status = SelectField(_l("Status"), choices=[(s, WORDS[s]) for s in SHELTER_STATUSES], default="open")
+    languages = _text(_l("Languages spoken (comma-separated)"), max_length=500)
+    services = MultiCheckboxField(_l("Services"), choices=[(s, WORDS[s]) for s in SERVICES],
+                                  validators=[Optional()])
+    accessibility = _text(_l("Accessibility"), max_length=2000, multiline=True)
+
+    def language_list(self) -> list[str]:
+        return [part.strip() for part in (self.languages.data or "").split(",") if part.strip()]
+
+
+class PoolForm(FlaskForm):
+    label = _text(_l("Label"), _l("Give the pool a label, such as “Girls 12–17”."), max_length=100)
+    admits_sex = SelectField(_l("Admits"), choices=[(s, ADMITS_LABELS[s]) for s in SEXES], default="any")
+    min_age = IntegerField(_l("Youngest age"), default=0, validators=[
+        InputRequired(_l("Give the youngest age.")), NumberRange(0, 17, _l("Ages run from 0 to 17."))])
+    max_age = IntegerField(_l("Oldest age"), default=17, validators=[
+        InputRequired(_l("Give the oldest age.")), NumberRange(0, 17, _l("Ages run from 0 to 17."))])
+    capacity = IntegerField(_l("Capacity (beds)"), validators=[
+        InputRequired(_l("Give the number of beds.")),
+        NumberRange(0, MAX_BEDS, _l("Capacity must be a whole number from 0 to %(max)s.", max=MAX_BEDS))])
+
+
+class NewUserForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(_l("Give the person's email address.")),
+                                                Length(max=254, message=_l("Keep this under %(n)s characters.", n=254)),
+                                                _printable], filters=[_strip])
+    name = _text(_l("Name"), _l("Give the person's name."), max_length=200)
+    role = SelectField(_l("Role"), choices=[])
+    organization = SelectField(_l("Organization"), choices=[], coerce=int)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = role_choices()
+
+
+class EditUserForm(FlaskForm):
+    name = _text(_l("Name"), _l("Give the person's name."), max_length=200)
+    role = SelectField(_l("Role"), choices=[])
+    organization = SelectField(_l("Organization"), choices=[], coerce=int)
+    active = BooleanField(_l("Active (may sign in)"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = role_choices()
+
+
+class UserFilterForm(FlaskForm):
+    """The user list's filters, read from the query string so a filtered list is a link."""
+
+    class Meta:
+        csrf = False
+
+    organization = SelectField(_l("Organization"), choices=[], default="")
+    role = SelectField(_l("Role"), choices=[], default="")
+    page = IntegerField(validators=[Optional(), NumberRange(1, MAX_PAGE, _l("There is no such page."))], default=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = [("", _l("Any role"))] + role_choices()
+
+
+class SecurityForm(FlaskForm):
+    require_totp = MultiCheckboxField(_l("Require two-factor sign-in for"), choices=[], validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.require_totp.choices = role_choices()
