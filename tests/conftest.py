@@ -3,7 +3,7 @@ test needs. The suite runs on SQLite by default and on PostgreSQL when
 TEST_DATABASE_URL is set; every test starts from empty tables."""
 import os
 import re
-import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
@@ -28,13 +28,25 @@ def _database_url(tmp_root: Path) -> str:
     return f"sqlite:///{tmp_root / 'test.sqlite3'}"
 
 
-def _fresh_schema(url: str) -> None:
-    if url.startswith("postgresql"):
-        engine = create_engine(url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+def _own_schema(url: str) -> tuple[str, str | None]:
+    """On PostgreSQL, a schema of this test run's own, so that runs sharing the server
+    (two developers, CI) never see each other's tables. Returns the URL that uses it."""
+    if not url.startswith("postgresql"):
+        return url, None
+    schema = f"test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}", schema
+
+
+def _drop_schema(url: str, schema: str) -> None:
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
 
 
 def make_app(database_url: str, **overrides):
@@ -53,13 +65,15 @@ def make_app(database_url: str, **overrides):
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
-    url = _database_url(tmp_path_factory.mktemp("db"))
-    _fresh_schema(url)
+    base_url = _database_url(tmp_path_factory.mktemp("db"))
+    url, schema = _own_schema(base_url)
     app = make_app(url)
     with app.app_context():
         upgrade()  # the schema comes from the migrations, exactly as in production
         db.engine.dispose()
-    return url
+    yield url
+    if schema is not None:
+        _drop_schema(base_url, schema)
 
 
 @pytest.fixture(scope="session")
