@@ -3,7 +3,7 @@
 Services raise these with a message in the user's words; one handler turns them into
 the right status, as a fragment for htmx and as a page otherwise.
 """
-from flask import Flask, render_template, request
+from flask import Flask, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException

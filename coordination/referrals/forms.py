@@ -5,7 +5,7 @@ from wtforms import (BooleanField, DateField, DateTimeLocalField, HiddenField, I
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .models import DECLINE_CODES, NEEDS, STATUSES, URGENCIES
+from .models import STATUSES
 
 NEED_LABELS = {
     "medical": _l("Medical"), "disability": _l("Disability"), "psychosocial": _l("Psychosocial / trauma"),

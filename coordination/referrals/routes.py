@@ -9,7 +9,7 @@ from sqlalchemy import exists, select
 
 from ..accounts.models import CASEWORKER, Region
 from ..audit import services as audit
-from ..beds.models import BedPool, Shelter
+from ..beds.models import Shelter
 from ..beds.services import load_pool
 from ..clock import now
 from ..errors import DomainError, NoBedAvailable

@@ -11,7 +11,7 @@ from sqlalchemy import Select, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
-from ..accounts.models import ADMIN, CASEWORKER, GUARDIANSHIP, OVERSIGHT, SHELTER_STAFF, Organization, User
+from ..accounts.models import CASEWORKER, GUARDIANSHIP, SHELTER_STAFF, Organization, User
 from ..audit import services as audit
 from ..beds import services as beds
 from ..beds.models import BedPool, Shelter
