@@ -89,6 +89,8 @@ def _pending_user() -> User | None:
 @bp.route("/login/code", methods=["GET", "POST"])
 @limiter.limit(_login_rate, methods=["POST"])
 def second_factor():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
     user = _pending_user()
     if user is None:
         session.clear()

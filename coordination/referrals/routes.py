@@ -12,7 +12,7 @@ from ..audit import services as audit
 from ..beds.models import Shelter
 from ..beds.services import load_pool
 from ..clock import now
-from ..errors import DomainError, NoBedAvailable
+from ..errors import DomainError, InvalidInput, NoBedAvailable
 from ..extensions import db
 from ..htmx import page_or_fragment, wants_fragment
 from ..notifications.services import mark_read_for_referral
@@ -24,6 +24,9 @@ from .models import HOLDING, LIVE, PLACED, Child, Referral
 bp = Blueprint("referrals", __name__)
 
 PER_PAGE = 25
+# Ids are 32-bit integer columns: a larger number in an address names nothing, and must
+# answer 404 rather than reach the database (SQLite cannot bind one above 2**63 - 1).
+ID = "int(max=2147483647)"
 
 
 def _regions():
@@ -109,7 +112,7 @@ def new_child():
     return render_template("referrals/child_new.html", form=form, duplicates=duplicates), status
 
 
-@bp.get("/children/<int:child_id>")
+@bp.get(f"/children/<{ID}:child_id>")
 def child(child_id: int):
     child = services.child_for(current_user, child_id) or abort(404)
     services.record_name_view(child, "child")
@@ -121,7 +124,7 @@ def child(child_id: int):
                            suggestions=services.suggest_pools(child, limit=5))
 
 
-@bp.get("/children/<int:child_id>/print")
+@bp.get(f"/children/<{ID}:child_id>/print")
 def print_child(child_id: int):
     """One child's record with its referral history, clean for paper (a subject access
     request, a court file)."""
@@ -131,7 +134,7 @@ def print_child(child_id: int):
     return render_template("referrals/print.html", child=child)
 
 
-@bp.post("/children/<int:child_id>/consent")
+@bp.post(f"/children/<{ID}:child_id>/consent")
 def record_consent(child_id: int):
     child = services.child_for(current_user, child_id) or abort(404)
     form = ConsentForm()
@@ -151,6 +154,8 @@ def record_consent(child_id: int):
 
 @bp.get("/referrals")
 def referrals():
+    if not services.may_list_referrals(current_user):
+        abort(403)
     form = ReferralFilterForm(formdata=request.args)
     form.region.choices = [("", _("All regions"))] + [(str(r.id), r.name) for r in _regions()]
     query = services.visible_referrals(current_user).order_by(Referral.status_changed_at.desc(), Referral.id.desc())
@@ -251,7 +256,7 @@ def _referral_context(referral: Referral, error: str | None = None, no_bed: bool
     }
 
 
-@bp.get("/referrals/<int:referral_id>")
+@bp.get(f"/referrals/<{ID}:referral_id>")
 def referral(referral_id: int):
     referral = _load_referral(referral_id)
     context = _referral_context(referral)
@@ -262,15 +267,16 @@ def referral(referral_id: int):
     return page_or_fragment("referrals/referral.html", "referrals/_state.html", **context)
 
 
-@bp.post("/referrals/<int:referral_id>/repoint")
+@bp.post(f"/referrals/<{ID}:referral_id>/repoint")
 def repoint(referral_id: int):
     """Send a draft to another pool, and submit it there straight away."""
     referral = _load_referral(referral_id)
     form = RepointForm()
-    pool = load_pool(form.pool.data) if form.validate() else None
-    if pool is None:
-        return _state_answer(referral, _("Choose one of the pools offered."), 422)
     try:
+        services.require_part(current_user, services.REFERRING_CASEWORKER, referral)
+        pool = load_pool(form.pool.data) if form.validate() else None
+        if pool is None:
+            raise InvalidInput(_("Choose one of the pools offered."))
         services.repoint_draft(referral, pool, current_user)
     except DomainError as refusal:
         db.session.rollback()
@@ -279,7 +285,7 @@ def repoint(referral_id: int):
     return _perform(referral_id, "submit")
 
 
-@bp.post("/referrals/<int:referral_id>/<action>")
+@bp.post(f"/referrals/<{ID}:referral_id>/<action>")
 def act(referral_id: int, action: str):
     if action not in services.MOVES:
         abort(404)

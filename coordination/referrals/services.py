@@ -87,6 +87,16 @@ TELL = {
 }
 
 
+def require_part(user: User, part: str, referral: Referral) -> None:
+    """Refuse, saying who may, unless `user` plays `part` for this referral."""
+    if not plays(user, part, referral):
+        raise NotAllowed({
+            REFERRING_CASEWORKER: _("Only a caseworker of the referring organization can do that."),
+            POOL_STAFF: _("Only staff of the organization running this shelter can do that."),
+            REGIONAL_GUARDIAN: _("Only a guardianship officer of the shelter's region can do that."),
+        }[part])
+
+
 def hold_is_overdue(referral: Referral, at: datetime | None = None) -> bool:
     return referral.holds_bed and referral.hold_until is not None and referral.hold_until <= (at or now())
 
@@ -106,12 +116,7 @@ def move(referral: Referral, action: str, user: User, *, reason_code: str = "", 
     step = MOVES.get(action)
     if step is None:
         raise InvalidMove(_("There is no such step for a referral."))
-    if not plays(user, step.part, referral):
-        raise NotAllowed({
-            REFERRING_CASEWORKER: _("Only a caseworker of the referring organization can do that."),
-            POOL_STAFF: _("Only staff of the organization running this shelter can do that."),
-            REGIONAL_GUARDIAN: _("Only a guardianship officer of the shelter's region can do that."),
-        }[step.part])
+    require_part(user, step.part, referral)
     at = now()
     if referral.status not in step.sources:
         raise InvalidMove(_("This referral is %(status)s; it cannot be moved that way now.",
@@ -304,6 +309,11 @@ def visible_referrals(user: User) -> Select:
     if user.role == GUARDIANSHIP:
         return query.where(Shelter.region_id == user.organization.region_id, Referral.status != DRAFT)
     return query.where(False)
+
+
+def may_list_referrals(user: User) -> bool:
+    """Admin and oversight read aggregates, never lists of individual referrals."""
+    return user.role in (CASEWORKER, SHELTER_STAFF, GUARDIANSHIP)
 
 
 def referral_for(user: User, referral_id: int) -> Referral | None:
@@ -521,8 +531,7 @@ def work_queue(user: User) -> list[QueueSection]:
 
 def repoint_draft(referral: Referral, pool: BedPool, user: User) -> Referral:
     """Point a draft at another pool (after its first choice filled up)."""
-    if not plays(user, REFERRING_CASEWORKER, referral):
-        raise NotAllowed(_("Only a caseworker of the referring organization can do that."))
+    require_part(user, REFERRING_CASEWORKER, referral)
     if referral.status != DRAFT:
         raise InvalidMove(_("Only a draft can be sent to another pool."))
     if not pool_fits_child(pool, referral.child):
