@@ -1,0 +1,74 @@
+"""The bed board in a real browser: a count that shelter staff change reaches a
+caseworker's open board by itself, without anyone reloading a page."""
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from coordination.accounts.models import CASEWORKER, SHELTER_STAFF
+from coordination.beds.models import BedPool, BedUpdate
+from coordination.extensions import db
+
+from ..browser_fixtures import BOARD_REFRESH_SECONDS
+
+# Set on `window` before acting and looked for after: a page that navigated (a reload, a
+# plain form POST and its redirect) has a new window without it.
+MARKER = "window.__sameDocument"
+
+
+def set_marker(page) -> None:
+    page.evaluate(f"{MARKER} = true")
+
+
+def still_same_document(page) -> bool:
+    return page.evaluate(f"{MARKER} === true")
+
+
+@pytest.mark.browser
+def test_plus_one_occupied_reaches_an_open_board_without_a_reload(make, new_page):
+    operator = make.organization(kind="ngo")
+    shelter = make.shelter(organization=operator)
+    pool = make.pool(shelter=shelter, label="Girls 12–17", capacity=5, occupied=2)
+    other_pool = make.pool(shelter=shelter, label="Boys 12–17", capacity=4, occupied=1)
+    staff = make.user(SHELTER_STAFF, organization=operator)
+    caseworker = make.user(CASEWORKER, organization=make.organization(kind="state"))
+    shelter_id, pool_id, other_pool_id, staff_id = shelter.id, pool.id, other_pool.id, staff.id
+
+    board = new_page(caseworker)
+    board.goto("/beds")
+    free_on_board = board.locator(f"#board-pool-{pool_id} strong")
+    expect(free_on_board).to_have_attribute("data-free", "3")
+    expect(board.locator(f"#board-pool-{other_pool_id} strong")).to_have_attribute("data-free", "3")
+    set_marker(board)
+
+    shelter_page = new_page(staff)
+    shelter_page.goto(f"/shelters/{shelter_id}")
+    shelter_url = shelter_page.url
+    row = shelter_page.locator(f"#pool-{pool_id}")
+    expect(row.locator("output[data-count=occupied]")).to_have_text("2")
+    set_marker(shelter_page)
+
+    row.get_by_role("button", name="One bed more occupied in Girls 12–17", exact=True).click()
+
+    # The staff's own row was swapped in by htmx: new numbers and the row's own notice,
+    # in the same document, at the same address (a plain POST would land on #pool-N).
+    expect(row.locator("output[data-count=occupied]")).to_have_text("3")
+    expect(row.locator("strong[data-free]")).to_have_attribute("data-free", "2")
+    expect(row.locator(".notice")).to_have_text("Saved.")
+    assert still_same_document(shelter_page), "the shelter page navigated instead of swapping the row"
+    assert shelter_page.url == shelter_url
+
+    # The caseworker's board polls every BOARD_REFRESH_SECONDS and shows the new number.
+    expect(free_on_board).to_have_attribute("data-free", "2", timeout=BOARD_REFRESH_SECONDS * 5 * 1000)
+    expect(board.locator(f"#board-pool-{other_pool_id} strong")).to_have_attribute("data-free", "3")
+    assert still_same_document(board), "the board reloaded instead of refreshing in place"
+    assert board.url.endswith("/beds")
+
+    assert shelter_page.script_errors == [] and board.script_errors == []
+
+    db.session.expire_all()
+    changed = db.session.get(BedPool, pool_id)
+    assert (changed.occupied, changed.version) == (3, 2)
+    last = db.session.scalars(select(BedUpdate).where(BedUpdate.pool_id == pool_id)
+                              .order_by(BedUpdate.id.desc())).first()
+    assert (last.user_id, last.occupied) == (staff_id, 3)
+    db.session.commit()  # release the database before the pages close
