@@ -197,7 +197,7 @@ def load_pool(pool_id: int) -> BedPool | None:
 
 
 def board_query(f: BoardFilter, at: datetime | None = None) -> Select:
-    """Every open shelter's pools, filtered, with shelter, region and operator loaded in
+    """Every open shelter's pools, filtered, with shelter and region loaded in
     the same statement, so the board costs the same however many shelters there are."""
     at = at or now()
     query = with_live_holds(
