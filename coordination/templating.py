@@ -1,7 +1,7 @@
 """What templates may call: wording and formatting only, no rules of their own."""
 from datetime import datetime
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from flask_babel import format_datetime, get_locale, gettext as _, ngettext
 
 from .accounts.forms import LogoutForm
@@ -43,8 +43,13 @@ def freshness_of(pool) -> str:
 
 
 def admits_words(pool) -> str:
-    who = {"female": _("girls"), "male": _("boys"), "any": _("girls and boys")}[pool.admits_sex]
-    return _("%(who)s, %(min)s–%(max)s years", who=who, min=pool.min_age, max=pool.max_age)
+    """'girls, 12–17 years'; worded once per request for each kind of pool."""
+    key = (pool.admits_sex, pool.min_age, pool.max_age)
+    cache = g.setdefault("admits_words", {})
+    if key not in cache:
+        who = {"female": _("girls"), "male": _("boys"), "any": _("girls and boys")}[pool.admits_sex]
+        cache[key] = _("%(who)s, %(min)s–%(max)s years", who=who, min=pool.min_age, max=pool.max_age)
+    return cache[key]
 
 
 def _unread_notifications() -> int:
