@@ -1,6 +1,7 @@
 """Fixtures: a real database built by the real migrations, and helpers that make what a
 test needs. The suite runs on SQLite by default and on PostgreSQL when
 TEST_DATABASE_URL is set; every test starts from empty tables."""
+import functools
 import os
 import re
 import uuid
@@ -117,6 +118,13 @@ class _acting:
         audit.reset(self.token)
 
 
+@functools.lru_cache(maxsize=1)
+def _password_hash() -> str:
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(PASSWORD, method="scrypt")
+
+
 class Factory:
     """Makes committed records with sensible defaults; every name is unique per test."""
 
@@ -142,7 +150,10 @@ class Factory:
         i = self._next()
         user = User(email=email or f"{role}{i}@example.org", name=f"{role.title()} {i}", role=role,
                     organization=organization or self.organization())
-        user.set_password(password)
+        if password == PASSWORD:
+            user.password_hash = _password_hash()  # a real scrypt hash, made once per run
+        else:
+            user.set_password(password)
         return self._save(user)
 
     def shelter(self, organization: Organization | None = None, region: Region | None = None,
