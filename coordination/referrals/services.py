@@ -351,8 +351,12 @@ def record_name_view(child: Child, page: str) -> None:
 # --- children --------------------------------------------------------------------------------
 
 def name_key(given: str, family: str) -> str:
-    joined = f"{given.strip()} {family.strip()}"
-    return unicodedata.normalize("NFC", " ".join(joined.split())).casefold()
+    """Names as compared for duplicates: case-folded, and every dotted and dotless i alike,
+    because Azerbaijani (İ/i, I/ı) and other alphabets case them differently and the same
+    name is typed both ways."""
+    joined = " ".join(f"{given.strip()} {family.strip()}".split())
+    folded = unicodedata.normalize("NFD", joined).casefold().replace("\u0307", "").replace("ı", "i")
+    return unicodedata.normalize("NFC", folded)
 
 
 def birth_year(birth_date: date | None, estimated_age: int | None, today: date) -> int | None:
