@@ -24,6 +24,7 @@ from .models import HOLDING, LIVE, PLACED, Child, Referral
 bp = Blueprint("referrals", __name__)
 
 PER_PAGE = 25
+CHILD_CHOICES = 100  # the newest children without a live referral, offered on a new referral
 # Ids are 32-bit integer columns: a larger number in an address names nothing, and must
 # answer 404 rather than reach the database (SQLite cannot bind one above 2**63 - 1).
 ID = "int(max=2147483647)"
@@ -67,6 +68,8 @@ def children():
             query = query.where(exists().where(Referral.child_id == Child.id, Referral.status.in_(LIVE),
                                                Referral.urgency == form.urgency.data))
         page = db.paginate(query, page=form.page.data or 1, per_page=PER_PAGE, error_out=False)
+        services.record_name_views(page.items, "children list")
+        db.session.commit()
     else:
         status, page = 400, None
     return page_or_fragment("referrals/children.html", "referrals/_children_list.html", status=status,
@@ -180,15 +183,16 @@ def new_referral():
     candidates = db.session.scalars(
         services.visible_children(current_user)
         .where(~exists().where(Referral.child_id == Child.id, Referral.status.in_(LIVE)))
-        .order_by(Child.created_at.desc()).limit(500)).all()
+        .order_by(Child.created_at.desc()).limit(CHILD_CHOICES)).all()
     form.child.choices = [("", _("Choose a child"))] + [
         (str(c.id), f"{c.case_reference} · {c.full_name}") for c in candidates]
     chosen = next((c for c in candidates if str(c.id) == form.child.data), None)
     suggestions = services.suggest_pools(chosen) if chosen else []
     form.pool.choices = [(str(s.pool.id), s.pool.label) for s in suggestions]
-    if chosen is not None:
-        services.record_name_view(chosen, "referral form")
-        db.session.commit()
+    # The full page lists the names to choose from; an htmx answer only the chosen child's pools.
+    services.record_name_views(([chosen] if chosen else []) if wants_fragment() else candidates,
+                               "referral form")
+    db.session.commit()
     status = 200
     if request.method == "POST":
         if form.validate() and chosen is not None:

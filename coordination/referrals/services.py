@@ -348,6 +348,14 @@ def record_name_view(child: Child, page: str) -> None:
     audit.record("child.view", "child", child.id, {"page": page, "case_reference": child.case_reference})
 
 
+def record_name_views(children, page: str) -> None:
+    """A page listing names records a view of each child it shows (so each child's own
+    history says who saw the name, from which page)."""
+    for child in dict.fromkeys(children):
+        if child.full_name:
+            record_name_view(child, page)
+
+
 # --- children --------------------------------------------------------------------------------
 
 def name_key(given: str, family: str) -> str:
