@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import contains_eager, with_expression
 
@@ -91,9 +91,16 @@ def _write_counts(pool: BedPool, user: User, expected_version: int, *, occupied:
     cannot be separated by another request."""
     if occupied < 0 or out_of_service < 0:
         raise InvalidInput(_("A count cannot go below zero."))
-    # Holds past their deadline no longer count: close them first, as expire-holds would.
-    from ..referrals.services import expire_overdue_holds  # referrals build on beds
+    from ..referrals.services import expire_overdue_holds, placed_in  # referrals build on beds
 
+    placed = placed_in(pool.id)
+    if occupied < placed:
+        raise InvalidInput(ngettext(
+            "%(num)s child placed here through a referral is still in this pool; record the "
+            "discharge on the referral instead of lowering the count.",
+            "%(num)s children placed here through referrals are still in this pool; record their "
+            "discharges on the referrals instead of lowering the count.", placed))
+    # Holds past their deadline no longer count: close them first, as expire-holds would.
     if expire_overdue_holds(pool_id=pool.id):
         db.session.refresh(pool)
     if occupied + out_of_service + pool.held > pool.capacity:

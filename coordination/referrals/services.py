@@ -271,6 +271,12 @@ def expire_overdue_holds(pool_id: int | None = None, at: datetime | None = None)
 
 # --- integrity -------------------------------------------------------------------------------
 
+def placed_in(pool_id: int) -> int:
+    """How many children are placed in the pool through referrals (and not discharged)."""
+    return db.session.scalar(select(func.count(Referral.id)).where(
+        Referral.pool_id == pool_id, Referral.status == PLACED))
+
+
 def integrity_problems() -> list[str]:
     """Recount holds and placements against every pool; one line for each mismatch."""
     holds = dict(db.session.execute(

@@ -190,3 +190,16 @@ def test_address_is_shown_only_to_own_staff_regional_guardianship_and_admin(make
         assert shelter.address in person.get(f"/shelters/{shelter.id}").get_data(as_text=True)
     for person in does_not:
         assert shelter.address not in person.get(f"/shelters/{shelter.id}").get_data(as_text=True)
+
+
+def test_occupied_cannot_drop_below_the_children_placed_through_referrals(make, login_as):
+    pool = make.pool(capacity=4, occupied=0)
+    make.referral(pool=pool, status="placed")
+    staff = login_as("shelter_staff", organization=pool.shelter.organization)
+    db.session.refresh(pool)
+    response = staff.post(url(pool, "counts"), {"version": pool.version, "occupied": 0, "out_of_service": 0},
+                          htmx=True)
+    assert response.status_code == 422
+    assert "record the discharge on the referral" in response.get_data(as_text=True)
+    db.session.refresh(pool)
+    assert pool.occupied == 1
