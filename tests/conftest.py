@@ -294,8 +294,8 @@ class Client:
 
     def post(self, url: str, data: dict | None = None, htmx: bool = False, csrf: bool = True, **kwargs):
         data = dict(data or {})
-        if csrf:
-            data.setdefault("csrf_token", self.csrf_token())
+        if csrf and "csrf_token" not in data:
+            data["csrf_token"] = self.csrf_token()
         headers = dict(HTMX) if htmx else {}
         headers.update(kwargs.pop("headers", {}))
         return self._open("POST", url, data=data, headers=headers, **kwargs)

@@ -14,6 +14,8 @@ from ..extensions import db
 from .models import ROLES, Organization, RolePolicy, User
 from .passwords import password_problems
 
+# Temporary passwords are read out over the phone: no letters that look like digits.
+READABLE = "abcdefghjkmnpqrstuvwxyz23456789"
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
 
@@ -105,10 +107,15 @@ def change_password(user: User, current: str, new: str) -> None:
     db.session.flush()
 
 
+def temporary_password() -> str:
+    """A one-time password to read out: four groups of four unmistakable characters."""
+    return "-".join("".join(secrets.choice(READABLE) for _ in range(4)) for _ in range(4))
+
+
 def reset_password(user: User) -> str:
     """An admin's reset: a one-time password to pass on, to be changed at the next sign-in.
     Every session of the user ends at once."""
-    temporary = secrets.token_urlsafe(12)
+    temporary = temporary_password()
     user.set_password(temporary)
     user.must_change_password = True
     user.session_version += 1

@@ -10,11 +10,25 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ..accounts.models import ORGANIZATION_KINDS, ROLES
 from ..beds.forms import MAX_BEDS
 from ..beds.models import SERVICES, SEXES, SHELTER_STATUSES
-from ..words import WORDS, word
+from ..words import WORDS
 
 KIND_LABELS = {"ngo": _l("NGO"), "state": _l("State body"), "international": _l("International organization")}
 ADMITS_LABELS = {"female": _l("Girls"), "male": _l("Boys"), "any": _l("Girls and boys")}
+ROLE_CHOICES = [(role, WORDS[role]) for role in ROLES]
 MAX_PAGE = 100_000
+
+
+def _choose(message):
+    """What a select field says when what was sent is not one of its choices."""
+    return {"invalid_choice_message": message, "invalid_value_message": message}
+
+
+CHOOSE_KIND = _choose(_l("Choose one of the kinds offered."))
+CHOOSE_REGION = _choose(_l("Choose one of the regions offered."))
+CHOOSE_ORGANIZATION = _choose(_l("Choose one of the organizations offered."))
+CHOOSE_STATUS = _choose(_l("Choose one of the statuses offered."))
+CHOOSE_ADMITS = _choose(_l("Choose whom the pool admits from the choices offered."))
+CHOOSE_ROLE = _choose(_l("Choose one of the roles offered."))
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -34,13 +48,10 @@ def _printable(form, field):
 
 def _text(label, required_message=None, max_length=200, multiline=False):
     validators = [DataRequired(required_message)] if required_message else [Optional()]
-    validators += [Length(max=max_length, message=_l("Keep this under %(n)s characters.", n=max_length)), _printable]
+    validators += [Length(max=max_length, message=_l("Keep this under %(n)s characters.", n=max_length)),
+                   _printable]
     field = TextAreaField if multiline else StringField
     return field(label, validators=validators, filters=[_strip], default="")
-
-
-def role_choices():
-    return [(role, word(role)) for role in ROLES]
 
 
 class ActionForm(FlaskForm):
@@ -61,17 +72,18 @@ class RegionForm(FlaskForm):
 
 class OrganizationForm(FlaskForm):
     name = _text(_l("Name"), _l("Give the organization's name."), max_length=200)
-    kind = SelectField(_l("Kind"), choices=[(k, KIND_LABELS[k]) for k in ORGANIZATION_KINDS])
-    region = SelectField(_l("Home region"), choices=[], coerce=int)
+    kind = SelectField(_l("Kind"), choices=[(k, KIND_LABELS[k]) for k in ORGANIZATION_KINDS], **CHOOSE_KIND)
+    region = SelectField(_l("Home region"), choices=[], coerce=int, **CHOOSE_REGION)
 
 
 class ShelterForm(FlaskForm):
-    organization = SelectField(_l("Run by (organization)"), choices=[], coerce=int)
-    region = SelectField(_l("Region"), choices=[], coerce=int)
+    organization = SelectField(_l("Run by (organization)"), choices=[], coerce=int, **CHOOSE_ORGANIZATION)
+    region = SelectField(_l("Region"), choices=[], coerce=int, **CHOOSE_REGION)
     name = _text(_l("Name"), _l("Give the shelter's name."), max_length=200)
     address = _text(_l("Address"), max_length=500)
     phone = _text(_l("Phone"), max_length=50)
-    status = SelectField(_l("Status"), choices=[(s, WORDS[s]) for s in SHELTER_STATUSES], default="open")
+    status = SelectField(_l("Status"), choices=[(s, WORDS[s]) for s in SHELTER_STATUSES], default="open",
+                         **CHOOSE_STATUS)
     languages = _text(_l("Languages spoken (comma-separated)"), max_length=500)
     services = MultiCheckboxField(_l("Services"), choices=[(s, WORDS[s]) for s in SERVICES],
                                   validators=[Optional()])
@@ -83,7 +95,8 @@ class ShelterForm(FlaskForm):
 
 class PoolForm(FlaskForm):
     label = _text(_l("Label"), _l("Give the pool a label, such as “Girls 12–17”."), max_length=100)
-    admits_sex = SelectField(_l("Admits"), choices=[(s, ADMITS_LABELS[s]) for s in SEXES], default="any")
+    admits_sex = SelectField(_l("Admits"), choices=[(s, ADMITS_LABELS[s]) for s in SEXES], default="any",
+                             **CHOOSE_ADMITS)
     min_age = IntegerField(_l("Youngest age"), default=0, validators=[
         InputRequired(_l("Give the youngest age.")), NumberRange(0, 17, _l("Ages run from 0 to 17."))])
     max_age = IntegerField(_l("Oldest age"), default=17, validators=[
@@ -94,27 +107,19 @@ class PoolForm(FlaskForm):
 
 
 class NewUserForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(_l("Give the person's email address.")),
-                                                Length(max=254, message=_l("Keep this under %(n)s characters.", n=254)),
-                                                _printable], filters=[_strip])
+    email = EmailField(_l("Email"), filters=[_strip], validators=[
+        DataRequired(_l("Give the person's email address.")),
+        Length(max=254, message=_l("Keep this under %(n)s characters.", n=254)), _printable])
     name = _text(_l("Name"), _l("Give the person's name."), max_length=200)
-    role = SelectField(_l("Role"), choices=[])
-    organization = SelectField(_l("Organization"), choices=[], coerce=int)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.role.choices = role_choices()
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, **CHOOSE_ROLE)
+    organization = SelectField(_l("Organization"), choices=[], coerce=int, **CHOOSE_ORGANIZATION)
 
 
 class EditUserForm(FlaskForm):
     name = _text(_l("Name"), _l("Give the person's name."), max_length=200)
-    role = SelectField(_l("Role"), choices=[])
-    organization = SelectField(_l("Organization"), choices=[], coerce=int)
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, **CHOOSE_ROLE)
+    organization = SelectField(_l("Organization"), choices=[], coerce=int, **CHOOSE_ORGANIZATION)
     active = BooleanField(_l("Active (may sign in)"))
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.role.choices = role_choices()
 
 
 class UserFilterForm(FlaskForm):
@@ -123,18 +128,11 @@ class UserFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    organization = SelectField(_l("Organization"), choices=[], default="")
-    role = SelectField(_l("Role"), choices=[], default="")
+    organization = SelectField(_l("Organization"), choices=[], default="", **CHOOSE_ORGANIZATION)
+    role = SelectField(_l("Role"), choices=[("", _l("Any role"))] + ROLE_CHOICES, default="", **CHOOSE_ROLE)
     page = IntegerField(validators=[Optional(), NumberRange(1, MAX_PAGE, _l("There is no such page."))], default=1)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.role.choices = [("", _l("Any role"))] + role_choices()
 
 
 class SecurityForm(FlaskForm):
-    require_totp = MultiCheckboxField(_l("Require two-factor sign-in for"), choices=[], validators=[Optional()])
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.require_totp.choices = role_choices()
+    require_totp = MultiCheckboxField(_l("Require two-factor sign-in for"), choices=ROLE_CHOICES,
+                                      validators=[Optional()])

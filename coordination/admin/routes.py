@@ -7,7 +7,6 @@ a refusal from the service shows its message with the service's status.
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from ..accounts.models import ADMIN, Organization, Region, User
 from ..accounts.services import is_locked
@@ -16,8 +15,8 @@ from ..errors import DomainError
 from ..extensions import db
 from ..htmx import page_or_fragment
 from . import services
-from .forms import (KIND_LABELS, ActionForm, EditUserForm, NewUserForm, OrganizationForm, PageForm, PoolForm, RegionForm,
-                    SecurityForm, ShelterForm, UserFilterForm)
+from .forms import (KIND_LABELS, ActionForm, EditUserForm, NewUserForm, OrganizationForm, PageForm, PoolForm,
+                    RegionForm, SecurityForm, ShelterForm, UserFilterForm)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -138,11 +137,8 @@ def region(region_id: int):
 @bp.get("/organizations")
 def organizations():
     page = db.paginate(services.organizations_query(), page=_page_number(), per_page=PER_PAGE, error_out=False)
-    ids = [o.id for o in page.items]
-    members = dict(db.session.execute(
-        select(User.organization_id, func.count(User.id)).where(User.organization_id.in_(ids))
-        .group_by(User.organization_id)).all()) if ids else {}
-    return render_template("admin/organizations.html", page=page, members=members)
+    return render_template("admin/organizations.html", page=page,
+                           members=services.member_counts([o.id for o in page.items]))
 
 
 def _organization_form(organization: Organization | None = None,
@@ -194,7 +190,7 @@ def organization(organization_id: int):
 
 
 def _organization_page(organization: Organization, form: OrganizationForm, status: int = 200):
-    members = db.session.scalar(select(func.count(User.id)).where(User.organization_id == organization.id))
+    members = services.member_counts([organization.id]).get(organization.id, 0)
     return render_template("admin/organization.html", form=form, organization=organization, members=members,
                            action_form=ActionForm()), status
 

@@ -5,7 +5,6 @@ Each function makes one change, writes its audit event and flushes; the route co
 Nothing here ever deletes a row: organizations and users are deactivated, shelters closed,
 so every referral and audit event keeps pointing at something real.
 """
-import secrets
 from contextlib import contextmanager
 
 from flask_babel import gettext as _
@@ -62,8 +61,16 @@ def _unique(message: str):
         raise Conflict(message) from None
 
 
+def _get(model, record_id):
+    """The record with this id, or None; an id no integer column could hold names nothing
+    (and must not reach the database, which would refuse to compare with it)."""
+    if not isinstance(record_id, int) or isinstance(record_id, bool) or not 0 < record_id < 2**31:
+        return None
+    return db.session.get(model, record_id)
+
+
 def _region(region_id) -> Region:
-    region = db.session.get(Region, region_id) if isinstance(region_id, int) else None
+    region = _get(Region, region_id)
     if region is None:
         raise InvalidInput(_("Choose one of the regions offered."))
     return region
@@ -72,7 +79,7 @@ def _region(region_id) -> Region:
 def _organization(organization_id, current_id: int | None = None) -> Organization:
     """An organization to attach something to: it must exist and, unless it is the one
     already attached, be active."""
-    organization = db.session.get(Organization, organization_id) if isinstance(organization_id, int) else None
+    organization = _get(Organization, organization_id)
     if organization is None:
         raise InvalidInput(_("Choose one of the organizations offered."))
     if not organization.active and organization.id != current_id:
@@ -192,12 +199,18 @@ def reactivate_organization(organization: Organization) -> Organization:
 
 
 def organizations_query() -> Select:
-    """Every organization with its region and how many users it has, active first."""
-    members = (select(func.count(User.id)).where(User.organization_id == Organization.id)
-               .correlate(Organization).scalar_subquery())
-    return (select(Organization, members.label("members"))
-            .options(joinedload(Organization.region))
-            .order_by(Organization.active.desc(), Organization.name))
+    """Every organization with its region, active ones first."""
+    return (select(Organization).options(joinedload(Organization.region))
+            .order_by(Organization.active.desc(), Organization.name, Organization.id))
+
+
+def member_counts(organization_ids) -> dict[int, int]:
+    """How many accounts each of these organizations has, in one query for a whole page."""
+    if not organization_ids:
+        return {}
+    return dict(db.session.execute(
+        select(User.organization_id, func.count(User.id)).where(User.organization_id.in_(organization_ids))
+        .group_by(User.organization_id)).all())
 
 
 def all_organizations() -> list[Organization]:
@@ -376,8 +389,7 @@ def create_account(email: str, name: str, role: str, organization_id: int) -> tu
     taken = _("An account with the email %(email)s already exists.", email=email)
     if accounts.find_user_by_email(email) is not None:
         raise Conflict(taken)
-    # The same kind of one-time password as an admin's reset (accounts.services.reset_password).
-    temporary = secrets.token_urlsafe(12)
+    temporary = accounts.temporary_password()
     user = User(email=email, name=name, role=role, organization_id=organization.id, active=True,
                 must_change_password=True, session_version=1, failed_logins=0)
     user.set_password(temporary)

@@ -6,7 +6,7 @@ from flask_babel import gettext as _, ngettext
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import contains_eager, with_expression
 
-from ..accounts.models import ADMIN, GUARDIANSHIP, SHELTER_STAFF, Region, User
+from ..accounts.models import ADMIN, GUARDIANSHIP, SHELTER_STAFF, Organization, Region, User
 from ..audit import services as audit
 from ..clock import now
 from ..errors import Conflict, InvalidInput, NotAllowed
@@ -212,7 +212,8 @@ def board_query(f: BoardFilter, at: datetime | None = None) -> Select:
         .join(BedPool.shelter)
         .join(Shelter.region)
         .options(contains_eager(BedPool.shelter).contains_eager(Shelter.region))
-        .where(Shelter.status == "open")
+        .join(Shelter.organization)
+        .where(Shelter.status == "open", Organization.active.is_(True))
         .order_by(Region.name, Shelter.name, BedPool.id),
         at,
     )

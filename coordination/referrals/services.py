@@ -453,7 +453,8 @@ def suggest_pools(child: Child, limit: int = 20, exclude_pool_id: int | None = N
     query = beds.with_live_holds(
         select(BedPool).join(BedPool.shelter).join(Shelter.region)
         .options(contains_eager(BedPool.shelter).contains_eager(Shelter.region))
-        .where(Shelter.status == "open", BedPool.admits_sex.in_((child.sex, "any")),
+        .join(Shelter.organization)
+        .where(Shelter.status == "open", Organization.active.is_(True), BedPool.admits_sex.in_((child.sex, "any")),
                BedPool.min_age <= age, BedPool.max_age >= age), at)
     if exclude_pool_id is not None:
         query = query.where(BedPool.id != exclude_pool_id)

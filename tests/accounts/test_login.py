@@ -26,7 +26,7 @@ def test_login_never_returns_to_another_site(app, make, client):
 
 
 def test_email_is_case_insensitive(app, make, client):
-    user = make.user("caseworker", email="leyla@example.org")
+    make.user("caseworker", email="leyla@example.org")
     assert client.login("  LEYLA@Example.org ").status_code == 303
 
 
