@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from coordination import clock
-from coordination.beds.models import BedPool, BedUpdate
+from coordination.beds.models import BedUpdate
 from coordination.extensions import db
 
 

@@ -1,5 +1,5 @@
 """Anonymizing old cases, and a child's record on paper."""
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from sqlalchemy import select
 

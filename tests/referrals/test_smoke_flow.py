@@ -1,6 +1,3 @@
-from coordination.referrals.models import Referral
-
-
 def test_factory_walks_a_referral_to_placed_and_the_pool_follows(make):
     pool = make.pool(capacity=3)
     referral = make.referral(pool=pool, status="placed")
