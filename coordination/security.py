@@ -21,6 +21,18 @@ def csp_header() -> str:
 def register_security(app: Flask) -> None:
     policy = csp_header()
 
+    @app.before_request
+    def refuse_nul_characters():
+        """Nobody types a NUL character, and PostgreSQL can neither store nor compare text
+        that holds one: a request carrying one in a field is refused whole (400), before it
+        can fail in the database (500)."""
+        from flask import abort, request
+
+        for fields in (request.args, request.form):
+            for name, values in fields.lists():
+                if "\x00" in name or any("\x00" in value for value in values):
+                    abort(400)
+
     @app.after_request
     def security_headers(response):
         # Pages are made for one person and may show children's data: never store them.

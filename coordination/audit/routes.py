@@ -1,4 +1,4 @@
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 from flask import Blueprint, abort, request
 from flask_babel import gettext as _
@@ -42,7 +42,7 @@ def index():
             query = query.where(AuditEvent.object_id == form.object_id.data.strip())
         if form.date_from.data:
             query = query.where(AuditEvent.created_at >= datetime.combine(form.date_from.data, time(), timezone.utc))
-        if form.date_to.data:
+        if form.date_to.data and form.date_to.data < date.max:  # up to the last day there is: no bound
             query = query.where(AuditEvent.created_at < datetime.combine(
                 form.date_to.data + timedelta(days=1), time(), timezone.utc))
         page = db.paginate(query, page=form.page.data or 1, per_page=PER_PAGE, error_out=False)
