@@ -390,6 +390,15 @@ def likely_duplicates(organization_id: int, given: str, family: str, birth_date:
             if birth_year(c.birth_date, c.estimated_age, c.created_at.date()) in (year, None) or year is None]
 
 
+def _years_between(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def _check_consent_time(given_at: datetime | None) -> None:
+    if given_at is not None and given_at > now() + timedelta(minutes=5):
+        raise InvalidInput(_("Consent cannot have been given in the future."))
+
+
 def register_child(user: User, *, given_name: str, family_name: str, sex: str, birth_date: date | None,
                    estimated_age: int | None, nationality: str, languages: list[str], needs: list[str],
                    region_id: int, consent_given_by: str, consent_given_at: datetime | None,
@@ -401,6 +410,9 @@ def register_child(user: User, *, given_name: str, family_name: str, sex: str, b
         raise InvalidInput(_("Give the date of birth or an estimated age."))
     if birth_date is not None and birth_date > now().date():
         raise InvalidInput(_("The date of birth cannot be in the future."))
+    if birth_date is not None and _years_between(birth_date, now().date()) > 17:
+        raise InvalidInput(_("Children registered here are under 18; check the date of birth."))
+    _check_consent_time(consent_given_at if consent_given_by.strip() else None)
     child = Child(
         organization_id=user.organization_id, registered_by_id=user.id,
         given_name=given_name.strip(), family_name=family_name.strip(),
@@ -424,6 +436,7 @@ def record_consent(child: Child, user: User, given_by: str, given_at: datetime, 
         raise NotAllowed(_("Only caseworkers of the child's organization record consent."))
     if not given_by.strip():
         raise InvalidInput(_("Say who gave consent to share."))
+    _check_consent_time(given_at)
     child.consent_given_by = given_by.strip()
     child.consent_given_at = given_at
     child.child_assent = child_assent

@@ -1,10 +1,12 @@
 """Anonymizing old cases, and a child's record on paper."""
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
+import pytest
 from sqlalchemy import select
 
 from coordination import clock
 from coordination.audit.models import AuditEvent
+from coordination.errors import InvalidInput
 from coordination.extensions import db
 from coordination.referrals.models import Child, ReferralEvent
 
@@ -85,3 +87,13 @@ def test_nobody_else_can_print_the_record(app, make, login_as):
                  login_as("oversight"), login_as("admin")]
     for person in outsiders:
         assert person.get(f"/children/{referral.child_id}/print").status_code == 404
+
+
+def test_implausible_dates_are_refused_when_registering(app, make):
+    clock.freeze(datetime(2026, 3, 1, 12, tzinfo=timezone.utc))
+    with pytest.raises(InvalidInput, match="under 18"):
+        make.child(birth_date=date(1, 1, 1), estimated_age=None)
+    with pytest.raises(InvalidInput, match="in the future"):
+        make.child(consent_given_at=datetime(9999, 1, 1, tzinfo=timezone.utc))
+    db.session.rollback()
+    assert db.session.scalars(select(Child)).all() == []
