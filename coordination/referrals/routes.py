@@ -5,11 +5,10 @@ from datetime import timezone
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
 from ..accounts.models import CASEWORKER, Region
 from ..audit import services as audit
-from ..beds.models import Shelter
 from ..beds.services import load_pool
 from ..clock import now
 from ..errors import DomainError, InvalidInput, NoBedAvailable
@@ -19,7 +18,7 @@ from ..notifications.services import mark_read_for_referral
 from ..words import word
 from . import services
 from .forms import ChildFilterForm, ChildForm, ConsentForm, MoveForm, ReferralFilterForm, ReferralForm, RepointForm
-from .models import HOLDING, LIVE, PLACED, Child, Referral
+from .models import Referral
 
 bp = Blueprint("referrals", __name__)
 
@@ -51,22 +50,10 @@ def children():
     _require_caseworker()
     form = ChildFilterForm(formdata=request.args)
     form.region.choices = [("", _("All regions"))] + [(str(r.id), r.name) for r in _regions()]
-    query = services.visible_children(current_user).order_by(Child.created_at.desc(), Child.id.desc())
     status = 200
     if form.validate():
-        if form.region.data:
-            query = query.where(Child.region_id == int(form.region.data))
-        live = exists().where(Referral.child_id == Child.id, Referral.status.in_(HOLDING))
-        placed = exists().where(Referral.child_id == Child.id, Referral.status == PLACED)
-        if form.status.data == "referred":
-            query = query.where(live)
-        elif form.status.data == "placed":
-            query = query.where(placed)
-        elif form.status.data == "unreferred":
-            query = query.where(~live, ~placed)
-        if form.urgency.data:
-            query = query.where(exists().where(Referral.child_id == Child.id, Referral.status.in_(LIVE),
-                                               Referral.urgency == form.urgency.data))
+        query = services.children_of(current_user, region_id=int(form.region.data) if form.region.data else None,
+                                     placement=form.status.data or None, urgency=form.urgency.data or None)
         page = db.paginate(query, page=form.page.data or 1, per_page=PER_PAGE, error_out=False)
         services.record_name_views(page.items, "children list")
         db.session.commit()
@@ -161,15 +148,11 @@ def referrals():
         abort(403)
     form = ReferralFilterForm(formdata=request.args)
     form.region.choices = [("", _("All regions"))] + [(str(r.id), r.name) for r in _regions()]
-    query = services.visible_referrals(current_user).order_by(Referral.status_changed_at.desc(), Referral.id.desc())
     status = 200
     if form.validate():
-        if form.status.data:
-            query = query.where(Referral.status == form.status.data)
-        if form.region.data:
-            query = query.where(Shelter.region_id == int(form.region.data))
-        if form.urgency.data:
-            query = query.where(Referral.urgency == form.urgency.data)
+        query = services.referrals_of(current_user, status=form.status.data or None,
+                                      region_id=int(form.region.data) if form.region.data else None,
+                                      urgency=form.urgency.data or None)
         page = db.paginate(query, page=form.page.data or 1, per_page=PER_PAGE, error_out=False)
     else:
         status, page = 400, None
@@ -180,10 +163,7 @@ def referrals():
 def new_referral():
     _require_caseworker()
     form = ReferralForm(formdata=request.form if request.method == "POST" else request.args)
-    candidates = db.session.scalars(
-        services.visible_children(current_user)
-        .where(~exists().where(Referral.child_id == Child.id, Referral.status.in_(LIVE)))
-        .order_by(Child.created_at.desc()).limit(CHILD_CHOICES)).all()
+    candidates = services.children_to_refer(current_user, limit=CHILD_CHOICES)
     form.child.choices = [("", _("Choose a child"))] + [
         (str(c.id), f"{c.case_reference} · {c.full_name}") for c in candidates]
     chosen = next((c for c in candidates if str(c.id) == form.child.data), None)

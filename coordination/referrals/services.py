@@ -333,6 +333,48 @@ def visible_children(user: User) -> Select:
     return select(Child).where(False)
 
 
+def children_of(user: User, region_id: int | None = None, placement: str | None = None,
+                urgency: str | None = None) -> Select:
+    """The user's organization's children, newest first, filtered by current region, where
+    they stand (unreferred, referred, placed) and the urgency of their live referral."""
+    query = visible_children(user).order_by(Child.created_at.desc(), Child.id.desc())
+    live = exists().where(Referral.child_id == Child.id, Referral.status.in_(HOLDING))
+    placed = exists().where(Referral.child_id == Child.id, Referral.status == PLACED)
+    if region_id is not None:
+        query = query.where(Child.region_id == region_id)
+    if placement == "referred":
+        query = query.where(live)
+    elif placement == "placed":
+        query = query.where(placed)
+    elif placement == "unreferred":
+        query = query.where(~live, ~placed)
+    if urgency is not None:
+        query = query.where(exists().where(Referral.child_id == Child.id, Referral.status.in_(LIVE),
+                                           Referral.urgency == urgency))
+    return query
+
+
+def children_to_refer(user: User, limit: int) -> list[Child]:
+    """The newest children of the user's organization without a live referral."""
+    return list(db.session.scalars(
+        visible_children(user).where(~exists().where(Referral.child_id == Child.id, Referral.status.in_(LIVE)))
+        .order_by(Child.created_at.desc()).limit(limit)))
+
+
+def referrals_of(user: User, status: str | None = None, region_id: int | None = None,
+                 urgency: str | None = None) -> Select:
+    """The referrals the user may see, latest change first, filtered by status, the
+    shelter's region and urgency."""
+    query = visible_referrals(user).order_by(Referral.status_changed_at.desc(), Referral.id.desc())
+    if status is not None:
+        query = query.where(Referral.status == status)
+    if region_id is not None:
+        query = query.where(Shelter.region_id == region_id)
+    if urgency is not None:
+        query = query.where(Referral.urgency == urgency)
+    return query
+
+
 def child_for(user: User, child_id: int) -> Child | None:
     return db.session.scalar(visible_children(user).where(Child.id == child_id))
 
