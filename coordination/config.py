@@ -12,7 +12,7 @@ class ConfigError(RuntimeError):
     pass
 
 
-def _int(environ, name: str, default: int) -> int:
+def _int(environ, name: str, default: int, minimum: int = 1) -> int:
     raw = environ.get(name)
     if raw in (None, ""):
         return default
@@ -20,8 +20,8 @@ def _int(environ, name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be positive, got {value}")
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
     return value
 
 
@@ -61,6 +61,8 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
         "SESSION_IDLE_MINUTES": _int(environ, "SESSION_IDLE_MINUTES", 30),
         # How often an open bed board asks for new numbers.
         "BOARD_REFRESH_SECONDS": _int(environ, "BOARD_REFRESH_SECONDS", 30),
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted.
+        "PROXY_HOPS": _int(environ, "PROXY_HOPS", 0, minimum=0),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

@@ -129,3 +129,22 @@ def test_appends_from_many_connections_at_once_stay_one_chain(app, make):
     assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "test.append")) == 12
     code, output = verify(app)
     assert code == 0, output
+
+
+def test_behind_a_trusted_proxy_the_trail_records_the_clients_address(database_url, make):
+    from coordination.audit.models import AuditEvent as Event
+
+    from ..conftest import Client, make_app
+
+    email = make.user("caseworker").email
+    db.session.commit()
+    for hops, expected in ((1, "203.0.113.9"), (0, "127.0.0.1")):
+        proxied = make_app(database_url, PROXY_HOPS=hops)
+        with proxied.app_context():
+            client = Client(proxied)
+            client.http.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.9"
+            assert client.login(email).status_code == 303
+            last_login = db.session.scalars(
+                select(Event).where(Event.action == "login").order_by(Event.id.desc())).first()
+            assert last_login.client_address == expected
+            db.session.commit()
