@@ -244,7 +244,7 @@ def _referral_context(referral: Referral, error: str | None = None, no_bed: bool
 def referral(referral_id: int):
     referral = _load_referral(referral_id)
     context = _referral_context(referral)
-    if context["show_name"]:
+    if context["show_name"] and not wants_fragment():  # the status panel alone shows no name
         services.record_name_view(referral.child, "referral")
     mark_read_for_referral(current_user, referral.id)
     db.session.commit()
@@ -301,7 +301,7 @@ def _perform(referral_id: int, action: str):
 def _state_answer(referral: Referral, error: str | None, status: int, no_bed: bool = False):
     """The status panel and timeline for htmx; the whole referral page otherwise."""
     context = _referral_context(referral, error=error, no_bed=no_bed)
-    if context["show_name"]:
+    if context["show_name"] and not wants_fragment():  # the status panel alone shows no name
         services.record_name_view(referral.child, "referral")
         db.session.commit()
     return page_or_fragment("referrals/referral.html", "referrals/_state.html", status=status, **context)
