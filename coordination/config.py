@@ -58,6 +58,9 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
         # Bed counts confirmed less than FRESH_HOURS ago are fresh; older than STALE_HOURS, stale.
         "FRESH_HOURS": _int(environ, "FRESH_HOURS", 12),
         "STALE_HOURS": _int(environ, "STALE_HOURS", 48),
+        # How passwords are hashed. Only the tests that are not about hashing change it, to a
+        # cheap method; a real deployment keeps scrypt.
+        "PASSWORD_HASH_METHOD": "scrypt",
         "SESSION_IDLE_MINUTES": _int(environ, "SESSION_IDLE_MINUTES", 30),
         # How often an open bed board asks for new numbers.
         "BOARD_REFRESH_SECONDS": _int(environ, "BOARD_REFRESH_SECONDS", 30),

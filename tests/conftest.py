@@ -20,6 +20,9 @@ from coordination.referrals import services as referral_services
 from coordination.referrals.models import Child, Referral
 
 PASSWORD = "correct horse battery staple"
+# Tests that are not about hashing hash with one round of PBKDF2: a real scrypt hash costs a
+# tenth of a second or more per sign-in. Tests about hashing ask for `real_password_hashing`.
+CHEAP_HASH_METHOD = "pbkdf2:sha256:1"
 
 
 def _database_url(tmp_root: Path) -> str:
@@ -59,6 +62,7 @@ def make_app(database_url: str, **overrides):
         # Every test client shares one address; the limit has a test of its own. (The
         # limiter is one object for all apps, so the limit is set per app, not switched off.)
         "LOGIN_RATE_LIMIT": "100000 per minute",
+        "PASSWORD_HASH_METHOD": CHEAP_HASH_METHOD,
     }
     config.update(overrides)
     return create_app(config)
@@ -92,6 +96,14 @@ def app(_session_app):
     clock.freeze(None)
 
 
+@pytest.fixture
+def real_password_hashing(app):
+    """For tests about hashing itself: passwords are hashed as in production (scrypt)."""
+    app.config["PASSWORD_HASH_METHOD"] = "scrypt"
+    yield
+    app.config["PASSWORD_HASH_METHOD"] = CHEAP_HASH_METHOD
+
+
 def _empty_tables() -> None:
     tables = list(reversed(db.metadata.sorted_tables))
     with db.engine.begin() as conn:
@@ -119,10 +131,11 @@ class _acting:
 
 
 @functools.lru_cache(maxsize=1)
-def _password_hash() -> str:
+def password_hash() -> str:
+    """The suite's PASSWORD, hashed once per run (cheaply: see CHEAP_HASH_METHOD)."""
     from werkzeug.security import generate_password_hash
 
-    return generate_password_hash(PASSWORD, method="scrypt")
+    return generate_password_hash(PASSWORD, method=CHEAP_HASH_METHOD)
 
 
 class Factory:
@@ -151,7 +164,7 @@ class Factory:
         user = User(email=email or f"{role}{i}@example.org", name=f"{role.title()} {i}", role=role,
                     organization=organization or self.organization())
         if password == PASSWORD:
-            user.password_hash = _password_hash()  # a real scrypt hash, made once per run
+            user.password_hash = password_hash()
         else:
             user.set_password(password)
         return self._save(user)

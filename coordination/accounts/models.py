@@ -4,11 +4,11 @@ from datetime import datetime
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..clock import now
 from ..extensions import db
 from ..types import UTCDateTime
+from .passwords import hash_password, password_matches
 
 SHELTER_STAFF = "shelter_staff"
 CASEWORKER = "caseworker"
@@ -85,10 +85,10 @@ class User(UserMixin, db.Model):
         return f"{self.id}.{self.session_version}"
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        self.password_hash = hash_password(password)
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return password_matches(self.password_hash, password)
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"

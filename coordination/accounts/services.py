@@ -5,23 +5,18 @@ from datetime import timedelta
 import pyotp
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..audit import services as audit
 from ..clock import now
 from ..errors import InvalidInput
 from ..extensions import db
 from .models import ROLES, Organization, RolePolicy, User
-from .passwords import password_problems
+from .passwords import password_problems, spend_as_long_as_a_check
 
 # Temporary passwords are read out over the phone: no letters that look like digits.
 READABLE = "abcdefghjkmnpqrstuvwxyz23456789"
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
-
-# Checked against when the email is unknown, so a wrong address costs as long as a
-# wrong password and the timing does not tell which one it was.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
 
 
 class LoginRefused(Exception):
@@ -39,7 +34,7 @@ def authenticate(email: str, password: str) -> User:
     at = now()
     user = find_user_by_email(email)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        spend_as_long_as_a_check(password)
         audit.record("login.failed", "user", "", {"email": email.strip().lower()[:254], "why": "unknown email"})
         raise LoginRefused
     if user.locked_until is not None and user.locked_until > at:

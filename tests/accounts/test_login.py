@@ -1,4 +1,5 @@
 from coordination.accounts.models import SHELTER_STAFF, User
+from coordination.config import from_environment
 from coordination.extensions import db
 
 from ..conftest import PASSWORD, Client
@@ -68,11 +69,17 @@ def test_session_cookie_is_httponly_and_samesite_lax(app, make, client):
     assert "Secure" not in cookie  # development serves plain http
 
 
-def test_passwords_are_stored_as_scrypt_hashes(app, make):
-    user = make.user(SHELTER_STAFF)
+def test_a_real_deployment_hashes_passwords_with_scrypt(tmp_path):
+    assert from_environment(str(tmp_path), environ={})["PASSWORD_HASH_METHOD"] == "scrypt"
+
+
+def test_passwords_are_stored_as_scrypt_hashes_and_sign_in_through_them(app, make, client,
+                                                                         real_password_hashing):
+    user = make.user(SHELTER_STAFF, password="a scrypt-hashed passphrase")
     stored = db.session.get(User, user.id).password_hash
     assert stored.startswith("scrypt:")
-    assert PASSWORD not in stored
+    assert "a scrypt-hashed passphrase" not in stored
+    assert client.login(user.email, "a scrypt-hashed passphrase").status_code == 303
 
 
 def test_post_without_csrf_token_is_refused_and_changes_nothing(app, make, client):

@@ -3,16 +3,13 @@ its own (so a wrong MOVES table cannot agree with itself), the people around one
 referral, a walk through the real moves, and a snapshot of everything a refused move
 must leave as it was.
 
-People are made here rather than with `make.user`, because each real password hash takes
-about half a second and these tests need hundreds of people; they all share one hash of
-the suite's PASSWORD, computed once, so they can still sign in."""
+People are made here rather than with `make.user`, because these tests need hundreds of
+people; they all share the suite's one hash of PASSWORD, so they can still sign in."""
 import itertools
 from datetime import datetime, timedelta, timezone
-from functools import cache
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
 from coordination import clock
 from coordination.accounts.models import Organization, User
@@ -23,7 +20,7 @@ from coordination.notifications.models import Notification
 from coordination.referrals import services
 from coordination.referrals.models import Referral, ReferralEvent
 
-from ..conftest import PASSWORD, _acting
+from ..conftest import PASSWORD, _acting, password_hash
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 HOLD = timedelta(hours=48)  # HOLD_HOURS's default
@@ -119,16 +116,11 @@ RIGHTFUL = {CASEWORKER: "referring caseworker", STAFF: "pool staff", GUARDIAN: "
 _numbers = itertools.count(1)
 
 
-@cache
-def _password_hash() -> str:
-    return generate_password_hash(PASSWORD, method="scrypt")
-
-
 def person(role: str, organization: Organization, active: bool = True) -> User:
     """A committed user who can sign in with the suite's PASSWORD."""
     i = next(_numbers)
     user = User(email=f"{role}.{i}@cast.example.org", name=f"{role.replace('_', ' ').title()} {i}",
-                role=role, organization=organization, active=active, password_hash=_password_hash())
+                role=role, organization=organization, active=active, password_hash=password_hash())
     db.session.add(user)
     db.session.commit()
     return user

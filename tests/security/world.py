@@ -6,14 +6,10 @@ Some stored values are hostile on purpose (a child's name, a shelter's name, a p
 label, a referral's note), so that every page that shows them proves it escapes what is
 stored, not only what is typed.
 
-People share one password hash, computed once and cheap to check (one round of PBKDF2):
-signing in goes through the real login form, but a real scrypt hash would cost half a
-second per person and per sign-in."""
+People share the suite's one password hash, cheap to check: signing in goes through the
+real login form."""
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from functools import cache
-
-from werkzeug.security import generate_password_hash
 
 from coordination import clock
 from coordination.accounts.models import Organization, User
@@ -23,7 +19,7 @@ from coordination.notifications.models import Notification
 from coordination.referrals import services as referral_services
 from coordination.referrals.models import Child, Referral
 
-from ..conftest import PASSWORD, Client, _acting
+from ..conftest import Client, _acting, password_hash
 
 # A Monday morning; the world is built around it, and the clock stays frozen there.
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -44,11 +40,6 @@ PATHS = {
 REASON = {"reason_code": "other", "reason_text": "a test reason"}
 
 ROLES = ("caseworker", "shelter_staff", "guardianship", "oversight", "admin")
-
-
-@cache
-def _password_hash() -> str:
-    return generate_password_hash(PASSWORD, method="pbkdf2:sha256:1")
 
 
 @dataclass
@@ -73,7 +64,7 @@ class World:
         self._n += 1
         user = User(email=f"{role}.{self._n}@security.example.org",
                     name=name or f"{role.replace('_', ' ').title()} {self._n}", role=role,
-                    organization=organization, password_hash=_password_hash(), **values)
+                    organization=organization, password_hash=password_hash(), **values)
         db.session.add(user)
         db.session.commit()
         return user
