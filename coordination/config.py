@@ -25,6 +25,20 @@ def _int(environ, name: str, default: int, minimum: int = 1) -> int:
     return value
 
 
+def _hours(environ, name: str, default: float) -> float:
+    """A positive number of hours; fractions allowed (0.05 is three minutes)."""
+    raw = environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of hours, got {raw!r}") from None
+    if not 0 < value < 10_000:
+        raise ConfigError(f"{name} must be more than 0 and under 10000 hours, got {raw}")
+    return value
+
+
 def _dev_secret_key(instance_path: str) -> str:
     """A per-checkout key kept in instance/, so development sessions survive restarts."""
     path = Path(instance_path) / "secret_key"
@@ -54,7 +68,7 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
         # Sign-in attempts one client address may make.
         "LOGIN_RATE_LIMIT": environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         # How long a submitted referral holds its bed before it expires.
-        "HOLD_HOURS": _int(environ, "HOLD_HOURS", 48),
+        "HOLD_HOURS": _hours(environ, "HOLD_HOURS", 48),
         # Bed counts confirmed less than FRESH_HOURS ago are fresh; older than STALE_HOURS, stale.
         "FRESH_HOURS": _int(environ, "FRESH_HOURS", 12),
         "STALE_HOURS": _int(environ, "STALE_HOURS", 48),

@@ -165,3 +165,14 @@ def test_development_works_over_plain_http_with_a_generated_key(tmp_path):
     config = from_environment(str(tmp_path), environ={})
     assert config["SESSION_COOKIE_SECURE"] is False
     assert config["SECRET_KEY"] == (tmp_path / "secret_key").read_text().strip()
+
+
+@pytest.mark.parametrize("raw, hours", [("48", 48.0), ("0.05", 0.05), ("", 48.0)])
+def test_hold_hours_may_be_a_fraction_for_short_trials(tmp_path, raw, hours):
+    assert from_environment(str(tmp_path), environ={"HOLD_HOURS": raw})["HOLD_HOURS"] == hours
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "two days", "nan", "inf"])
+def test_a_hold_length_that_is_not_a_positive_number_stops_the_app(tmp_path, raw):
+    with pytest.raises(ConfigError, match="HOLD_HOURS"):
+        from_environment(str(tmp_path), environ={"HOLD_HOURS": raw})
