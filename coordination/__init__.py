@@ -9,14 +9,23 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import config as app_config
+from . import transactions
 from .audit import services as audit
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+class CoordinationApp(Flask):
+    def dispatch_request(self):
+        """A view's work runs again, whole, when the database aborts it as a deadlock
+        (see coordination/transactions.py)."""
+        return transactions.run_whole(super().dispatch_request, attempts=self.config["TRANSACTION_ATTEMPTS"],
+                                      what=f"{request.method} {request.path}")
+
+
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(
+    app = CoordinationApp(
         __name__,
         instance_path=str(ROOT / "instance"),
         instance_relative_config=True,

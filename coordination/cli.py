@@ -93,9 +93,18 @@ def expire_holds_command() -> None:
     """Close referrals whose bed hold ran out and free their beds. Safe to run every minute
     from several servers at once."""
     from .referrals.services import expire_overdue_holds
+    from .transactions import TryAgain, run_whole
 
-    expired = expire_overdue_holds()
-    db.session.commit()
+    def expire_and_commit():
+        expired = expire_overdue_holds()
+        db.session.commit()
+        return expired
+
+    try:
+        expired = run_whole(expire_and_commit, attempts=current_app.config["TRANSACTION_ATTEMPTS"],
+                            what="expire-holds")
+    except TryAgain as refusal:
+        raise click.ClickException(refusal.message) from None
     click.echo(f"Expired {len(expired)} hold(s)." + "".join(
         f"\n  referral {r.id} ({r.child.case_reference}) in pool {r.pool_id}" for r in expired))
 

@@ -75,6 +75,8 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
         # How passwords are hashed. Only the tests that are not about hashing change it, to a
         # cheap method; a real deployment keeps scrypt.
         "PASSWORD_HASH_METHOD": "scrypt",
+        # How many times a request's work is tried when the database aborts it as a deadlock.
+        "TRANSACTION_ATTEMPTS": 3,
         "SESSION_IDLE_MINUTES": _int(environ, "SESSION_IDLE_MINUTES", 30),
         # How often an open bed board asks for new numbers.
         "BOARD_REFRESH_SECONDS": _int(environ, "BOARD_REFRESH_SECONDS", 30),

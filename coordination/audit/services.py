@@ -2,14 +2,16 @@
 view of a child's name.
 
 Services call `record(...)`; who acted and from where come from the `actor` context that
-the web layer (or a CLI command) sets, so services never read the request themselves.
+the web layer (or a CLI command) sets, so services never read the request themselves. The
+events join the chain when their transaction commits, in one step at the end.
 """
 import hashlib
 import json
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import event as sa_event, select, text
+from sqlalchemy.orm import Session
 
 from ..clock import now
 from ..extensions import db
@@ -54,37 +56,68 @@ def event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _lock_chain() -> None:
-    """Appends take turns, so two servers never link two events to the same predecessor.
-    PostgreSQL: a transaction-scoped advisory lock; SQLite: every write transaction
-    already holds the database's write lock (BEGIN IMMEDIATE)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(74201)"))
-
-
 def record(action: str, object_type: str, object_id, details: dict | None = None) -> AuditEvent:
-    """Append one event to the chain, in the caller's transaction."""
+    """Add one event to the trail, in the caller's transaction: it is written when, and only
+    if, the transaction commits. Who acted, and the time, are taken now."""
     actor = _actor.get()
-    _lock_chain()
-    previous = db.session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
     event = AuditEvent(
         created_at=now(),
         user_id=actor.user_id, organization_id=actor.organization_id,
         action=action, object_type=object_type, object_id=str(object_id),
         details=details or {}, client_address=actor.client_address[:64],
-        previous_hash=previous or GENESIS,
     )
-    event.hash = event_hash(event)
-    db.session.add(event)
-    db.session.flush()
-    head = db.session.get(AuditHead, 1)
-    if head is None:
-        db.session.add(AuditHead(id=1, last_event_id=event.id, last_hash=event.hash, event_count=1))
-    else:
-        head.last_event_id, head.last_hash = event.id, event.hash
-        head.event_count += 1
-    db.session.flush()
+    db.session.info.setdefault(_PENDING, []).append(event)
     return event
+
+
+# Events recorded in a transaction wait in its session until it commits. Linking them into
+# the chain needs the chain's lock, and the lock order of every transaction (see
+# coordination/transactions.py) puts that lock last: after the row locks on referrals and
+# pools, and held only for the append itself, so a transaction holding the chain never
+# waits for a pool that another transaction, waiting for the chain, already holds.
+_PENDING = "audit_events_pending"
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _append_pending(session: Session) -> None:
+    events = session.info.pop(_PENDING, None)
+    if events:
+        session.flush()  # the transaction's own writes first, with their row locks
+        _append(session, events)
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_pending(session: Session, transaction) -> None:
+    """A transaction that ends without committing (a refusal, an error) records nothing."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+
+
+def _lock_chain(session: Session) -> None:
+    """Appends take turns, so two servers never link two events to the same predecessor.
+    PostgreSQL: a transaction-scoped advisory lock; SQLite: every write transaction
+    already holds the database's write lock (BEGIN IMMEDIATE)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(74201)"))
+
+
+def _append(session: Session, events: list[AuditEvent]) -> None:
+    """Link `events`, in the order they were recorded, to the end of the chain."""
+    _lock_chain(session)
+    head = session.get(AuditHead, 1, populate_existing=True)
+    previous = head.last_hash if head is not None else GENESIS
+    for audit_event in events:
+        audit_event.previous_hash = previous
+        audit_event.hash = previous = event_hash(audit_event)
+        session.add(audit_event)
+        session.flush()  # one at a time: the chain's order is the order of the ids
+    last = events[-1]
+    if head is None:
+        session.add(AuditHead(id=1, last_event_id=last.id, last_hash=last.hash, event_count=len(events)))
+    else:
+        head.last_event_id, head.last_hash = last.id, last.hash
+        head.event_count += len(events)
+    session.flush()
 
 
 def verify_chain(batch: int = 1000) -> list[str]:

@@ -250,9 +250,14 @@ def take_hold(pool_id: int) -> bool:
 
 
 def release_hold(pool_id: int) -> None:
+    release_holds(pool_id, 1)
+
+
+def release_holds(pool_id: int, count: int) -> None:
+    """`count` held beds of the pool are free again (never below zero held)."""
     db.session.execute(
-        update(BedPool).where(BedPool.id == pool_id, BedPool.held > 0)
-        .values(held=BedPool.held - 1).execution_options(synchronize_session=False))
+        update(BedPool).where(BedPool.id == pool_id, BedPool.held >= count)
+        .values(held=BedPool.held - count).execution_options(synchronize_session=False))
 
 
 def occupy_held_bed(pool_id: int, user: User, reason: str, at: datetime) -> None:

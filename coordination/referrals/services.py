@@ -2,6 +2,7 @@
 and what each move does to the bed pool. The table MOVES is the only place that decides
 who may move a referral where; templates ask `allowed_moves`, routes call `move`."""
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -130,7 +131,6 @@ def move(referral: Referral, action: str, user: User, *, reason_code: str = "", 
 
     if step.pool_effect == "hold":
         _check_can_submit(referral)
-        expire_overdue_holds(pool_id=referral.pool_id)
         values.update(holds_bed=True, hold_until=at + hold_hours, submitted_at=at)
     elif step.pool_effect == "renew":
         values.update(hold_until=at + hold_hours)
@@ -147,6 +147,8 @@ def move(referral: Referral, action: str, user: User, *, reason_code: str = "", 
 
     before = _compare_and_set(referral, values)
 
+    if step.pool_effect == "hold":
+        expire_overdue_holds(pool_id=referral.pool_id)  # a bed whose hold ran out is free again
     if step.pool_effect == "hold" and not beds.take_hold(referral.pool_id):
         raise NoBedAvailable(_("No bed is free in this pool now. Nothing was held; the referral "
                                "stays a draft. Other pools that fit are listed below."))
@@ -246,13 +248,16 @@ def people_playing(part: str, referral: Referral) -> list[User]:
 def expire_overdue_holds(pool_id: int | None = None, at: datetime | None = None) -> list[Referral]:
     """Close every referral whose hold ran out (of one pool, or all) as expired and free its
     bed. Safe to run from several servers at once: each referral is closed by a conditional
-    UPDATE that only one transaction can win, and only the winner releases the bed."""
+    UPDATE that only one transaction can win, and only the winner releases the bed.
+
+    In the lock order of coordination/transactions.py: first the referrals, in id order,
+    then their pools' beds, in pool id order."""
     at = at or now()
     query = select(Referral).where(Referral.holds_bed.is_(True), Referral.hold_until <= at,
                                    Referral.status.in_(HOLDING)).order_by(Referral.id)
     if pool_id is not None:
         query = query.where(Referral.pool_id == pool_id)
-    expired = []
+    closed = []  # (referral, the status it had)
     for referral in db.session.scalars(query).all():
         seen = referral.status
         result = db.session.execute(
@@ -260,13 +265,15 @@ def expire_overdue_holds(pool_id: int | None = None, at: datetime | None = None)
             .where(Referral.id == referral.id, Referral.status == seen, Referral.holds_bed.is_(True))
             .values(status=EXPIRED, holds_bed=False, hold_until=None, ended_at=at, status_changed_at=at)
             .execution_options(synchronize_session=False))
-        if result.rowcount != 1:
-            continue  # another server expired it first
-        beds.release_hold(referral.pool_id)
+        if result.rowcount == 1:  # otherwise another server expired it first
+            closed.append((referral, seen))
+    released = Counter(referral.pool_id for referral, _seen in closed)
+    for pool in sorted(released):
+        beds.release_holds(pool, released[pool])
+    for referral, seen in closed:
         db.session.refresh(referral)
         _after_move(referral, seen, None, at, "", "")
-        expired.append(referral)
-    return expired
+    return [referral for referral, _seen in closed]
 
 
 # --- integrity -------------------------------------------------------------------------------

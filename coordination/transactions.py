@@ -1,0 +1,91 @@
+"""How a transaction takes its locks, and what happens when PostgreSQL aborts one anyway.
+
+The lock order. Every transaction takes its locks in this order, so that no two can each
+hold what the other waits for:
+
+1. Referral rows. First the referral a person acts on (its conditional UPDATE takes the
+   row lock); then referrals whose holds ran out, in id order (`expire_overdue_holds`).
+   Expiry only touches referrals that hold a bed, never a draft, so nobody waiting on
+   those rows holds the draft that a submission locks first.
+2. Bed pool rows, in id order. A person's step touches one pool; a run of expire-holds
+   closes all its referrals first and then releases their beds, pool by pool, in id order.
+3. The audit chain, last. Events recorded during a transaction wait in its session and
+   are linked into the chain in one step just before commit (`audit.services`), so the
+   chain's lock is held only for the append, never while waiting for a row.
+
+On SQLite there is nothing to order: a transaction takes the whole database's write lock
+when it begins (BEGIN IMMEDIATE).
+
+The safety net. Should PostgreSQL still abort a transaction as a deadlock or a
+serialization failure, the whole operation runs again from the start, a few times; a
+request that has already committed part of its work is never re-run, and one that keeps
+failing is answered "try again", never with a 500.
+"""
+import logging
+import random
+import time
+from typing import Callable, TypeVar
+
+from flask_babel import gettext as _
+from sqlalchemy import event as sa_event
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from .errors import DomainError
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# SQLSTATEs after which running the same transaction again can succeed.
+RETRYABLE = {"40P01": "deadlock", "40001": "serialization failure"}
+_COMMITTED = "committed"
+
+
+class TryAgain(DomainError):
+    """Other people's work collided with this at the same instant, every time it was tried."""
+
+    status = 409
+
+
+def retryable_reason(error: BaseException) -> str | None:
+    """'deadlock' or 'serialization failure' when the database aborted the transaction for
+    that reason; None for any other error."""
+    if not isinstance(error, DBAPIError):
+        return None
+    return RETRYABLE.get(getattr(error.orig, "sqlstate", None))
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _note_commit(session: Session) -> None:
+    session.info[_COMMITTED] = True
+
+
+def run_whole(operation: Callable[[], T], attempts: int, what: str = "") -> T:
+    """Run `operation` (which does its work and commits), again from the start when the
+    database aborts it as a deadlock or serialization failure, at most `attempts` times.
+
+    An operation that had already committed part of its work when it failed is not run
+    again (that part would be done twice); it is answered with TryAgain, as is one that
+    fails every time."""
+    db.session.info.pop(_COMMITTED, None)
+    attempt = 1
+    while True:
+        try:
+            return operation()
+        except DBAPIError as error:
+            reason = retryable_reason(error)
+            if reason is None:
+                raise
+            db.session.rollback()
+            half_done = db.session.info.get(_COMMITTED, False)
+            log.warning("%s: the database aborted the transaction (%s), attempt %d of %d%s",
+                        what or "operation", reason, attempt, attempts,
+                        "; part was already committed, so it is not run again" if half_done else "")
+            if half_done or attempt >= attempts:
+                raise TryAgain(_("Other people were changing the same records at this very moment, and "
+                                 "your last step could not be saved. Reload the page to see where things "
+                                 "stand, then try again.")) from error
+            time.sleep(random.uniform(0.01, 0.05) * attempt)  # so the two do not meet again at once
+            attempt += 1
