@@ -1,7 +1,7 @@
 """Shelter and referral coordination: the app factory."""
 from pathlib import Path
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, g, request
 from flask_login import current_user
 from jinja2 import StrictUndefined
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -12,6 +12,7 @@ from . import config as app_config
 from . import transactions
 from .audit import services as audit
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .i18n import choose_language
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,7 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=_locale)
+    babel.init_app(app, locale_selector=choose_language)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
@@ -100,14 +101,6 @@ def create_app(test_config: dict | None = None) -> Flask:
             audit.reset(token)
 
     return app
-
-
-def _locale():
-    if not has_request_context():  # CLI commands and services called directly
-        return "en"
-    if current_user and current_user.is_authenticated:
-        return current_user.locale
-    return request.accept_languages.best_match(["en"]) or "en"
 
 
 @login_manager.user_loader

@@ -6,6 +6,7 @@ a SECRET_KEY. `instance/config.py`, when present, may override any of them.
 import os
 import secrets
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class ConfigError(RuntimeError):
@@ -37,6 +38,15 @@ def _hours(environ, name: str, default: float) -> float:
     if not 0 < value < 10_000:
         raise ConfigError(f"{name} must be more than 0 and under 10000 hours, got {raw}")
     return value
+
+
+def _zone(environ, name: str, default: str) -> str:
+    raw = environ.get(name) or default
+    try:
+        ZoneInfo(raw)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ConfigError(f"{name} must be a time zone name such as Asia/Baku, got {raw!r}") from None
+    return raw
 
 
 def _dev_secret_key(instance_path: str) -> str:
@@ -89,6 +99,8 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
-        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_LOCALE": "az",
+        # The zone people see and type times in; times are stored in UTC.
+        "BABEL_DEFAULT_TIMEZONE": _zone(environ, "TIME_ZONE", "Asia/Baku"),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
     }

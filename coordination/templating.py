@@ -2,27 +2,13 @@
 from datetime import datetime
 
 from flask import Flask, current_app, g
-from flask_babel import format_datetime, get_locale, gettext as _, ngettext
+from flask_babel import gettext as _
 
+from . import i18n
 from .accounts.forms import LogoutForm
 from .beds import services as bed_services
 from .clock import now
 from .words import word
-
-
-def time_ago(moment: datetime | None) -> str:
-    if moment is None:
-        return _("never")
-    seconds = max(0, int((now() - moment).total_seconds()))
-    if seconds < 60:
-        return _("just now")
-    minutes = seconds // 60
-    if minutes < 60:
-        return ngettext("%(num)s minute ago", "%(num)s minutes ago", minutes)
-    hours = minutes // 60
-    if hours < 48:
-        return ngettext("%(num)s hour ago", "%(num)s hours ago", hours)
-    return ngettext("%(num)s day ago", "%(num)s days ago", hours // 24)
 
 
 def waited_for(moment: datetime | None) -> str:
@@ -62,9 +48,10 @@ def _unread_notifications() -> int:
 
 def register_templating(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
-    app.jinja_env.filters["ago"] = time_ago
+    app.jinja_env.filters["ago"] = i18n.ago
+    app.jinja_env.filters["until"] = i18n.until
     app.jinja_env.filters["since"] = waited_for
-    app.jinja_env.filters["datetime"] = lambda value: format_datetime(value, "medium") if value else ""
+    app.jinja_env.filters["datetime"] = i18n.when
     app.jinja_env.filters["word"] = word
 
     @app.context_processor
@@ -74,8 +61,9 @@ def register_templating(app: Flask) -> None:
             "freshness_of": freshness_of,
             "word": word,
             "admits_words": admits_words,
-            "current_locale": str(get_locale() or "en"),
+            "current_locale": i18n.current_language(),
+            "languages": i18n.LANGUAGES,
             "now": now,
-            "today": lambda: now().date(),
+            "today": i18n.local_today,
             "unread_notifications": _unread_notifications,
         }

@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
+from ..forms import Form
 
-class LoginForm(FlaskForm):
+
+class LoginForm(Form):
     email = EmailField(_l("Email"), validators=[InputRequired(_l("Enter your email address.")),
                                                 Length(max=254)])
     password = PasswordField(_l("Password"), validators=[InputRequired(_l("Enter your password.")),
@@ -12,11 +13,11 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(Form):
     """A form with nothing but its CSRF token: signing out is a state change too."""
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current = PasswordField(_l("Current password"), validators=[InputRequired(_l("Enter your current password.")),
                                                                 Length(max=1024)])
     new = PasswordField(_l("New password (at least 12 characters)"),
@@ -25,6 +26,6 @@ class ChangePasswordForm(FlaskForm):
                             validators=[EqualTo("new", _l("The two new passwords differ."))])
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     code = StringField(_l("Six-digit code from your authenticator app"),
                        validators=[InputRequired(_l("Enter the code.")), Length(max=10)])

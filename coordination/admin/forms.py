@@ -1,7 +1,6 @@
 """The administration forms. Choices that come from the database (regions, organizations)
 are filled in by the route; the rules that need the database live in admin.services."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, EmailField, IntegerField, SelectField, SelectMultipleField, StringField,
                      TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
@@ -10,6 +9,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ..accounts.models import ORGANIZATION_KINDS, ROLES
 from ..beds.forms import MAX_BEDS
 from ..beds.models import SERVICES, SEXES, SHELTER_STATUSES
+from ..forms import Form
 from ..words import WORDS
 
 KIND_LABELS = {"ngo": _l("NGO"), "state": _l("State body"), "international": _l("International organization")}
@@ -54,29 +54,29 @@ def _text(label, required_message=None, max_length=200, multiline=False):
     return field(label, validators=validators, filters=[_strip], default="")
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A form with nothing but its CSRF token, for the buttons that change one thing."""
 
 
-class PageForm(FlaskForm):
+class PageForm(Form):
     class Meta:
         csrf = False
 
     page = IntegerField(validators=[Optional(), NumberRange(1, MAX_PAGE, _l("There is no such page."))], default=1)
 
 
-class RegionForm(FlaskForm):
+class RegionForm(Form):
     code = _text(_l("Code"), _l("Give the region a short code."), max_length=20)
     name = _text(_l("Name"), _l("Give the region's name."), max_length=100)
 
 
-class OrganizationForm(FlaskForm):
+class OrganizationForm(Form):
     name = _text(_l("Name"), _l("Give the organization's name."), max_length=200)
     kind = SelectField(_l("Kind"), choices=[(k, KIND_LABELS[k]) for k in ORGANIZATION_KINDS], **CHOOSE_KIND)
     region = SelectField(_l("Home region"), choices=[], coerce=int, **CHOOSE_REGION)
 
 
-class ShelterForm(FlaskForm):
+class ShelterForm(Form):
     organization = SelectField(_l("Run by (organization)"), choices=[], coerce=int, **CHOOSE_ORGANIZATION)
     region = SelectField(_l("Region"), choices=[], coerce=int, **CHOOSE_REGION)
     name = _text(_l("Name"), _l("Give the shelter's name."), max_length=200)
@@ -93,7 +93,7 @@ class ShelterForm(FlaskForm):
         return [part.strip() for part in (self.languages.data or "").split(",") if part.strip()]
 
 
-class PoolForm(FlaskForm):
+class PoolForm(Form):
     label = _text(_l("Label"), _l("Give the pool a label, such as “Girls 12–17”."), max_length=100)
     admits_sex = SelectField(_l("Admits"), choices=[(s, ADMITS_LABELS[s]) for s in SEXES], default="any",
                              **CHOOSE_ADMITS)
@@ -106,7 +106,7 @@ class PoolForm(FlaskForm):
         NumberRange(0, MAX_BEDS, _l("Capacity must be a whole number from 0 to %(max)s.", max=MAX_BEDS))])
 
 
-class NewUserForm(FlaskForm):
+class NewUserForm(Form):
     email = EmailField(_l("Email"), filters=[_strip], validators=[
         DataRequired(_l("Give the person's email address.")),
         Length(max=254, message=_l("Keep this under %(n)s characters.", n=254)), _printable])
@@ -115,14 +115,14 @@ class NewUserForm(FlaskForm):
     organization = SelectField(_l("Organization"), choices=[], coerce=int, **CHOOSE_ORGANIZATION)
 
 
-class EditUserForm(FlaskForm):
+class EditUserForm(Form):
     name = _text(_l("Name"), _l("Give the person's name."), max_length=200)
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, **CHOOSE_ROLE)
     organization = SelectField(_l("Organization"), choices=[], coerce=int, **CHOOSE_ORGANIZATION)
     active = BooleanField(_l("Active (may sign in)"))
 
 
-class UserFilterForm(FlaskForm):
+class UserFilterForm(Form):
     """The user list's filters, read from the query string so a filtered list is a link."""
 
     class Meta:
@@ -133,6 +133,6 @@ class UserFilterForm(FlaskForm):
     page = IntegerField(validators=[Optional(), NumberRange(1, MAX_PAGE, _l("There is no such page."))], default=1)
 
 
-class SecurityForm(FlaskForm):
+class SecurityForm(Form):
     require_totp = MultiCheckboxField(_l("Require two-factor sign-in for"), choices=ROLE_CHOICES,
                                       validators=[Optional()])

@@ -1,4 +1,4 @@
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, timedelta
 
 from flask import Blueprint, abort, request
 from flask_babel import gettext as _
@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from ..accounts.models import Organization, User
 from ..extensions import db
+from ..i18n import start_of_local_day
 from ..htmx import page_or_fragment
 from . import services
 from .forms import AuditFilterForm
@@ -41,10 +42,9 @@ def index():
         if form.object_id.data:
             query = query.where(AuditEvent.object_id == form.object_id.data.strip())
         if form.date_from.data:
-            query = query.where(AuditEvent.created_at >= datetime.combine(form.date_from.data, time(), timezone.utc))
+            query = query.where(AuditEvent.created_at >= start_of_local_day(form.date_from.data))
         if form.date_to.data and form.date_to.data < date.max:  # up to the last day there is: no bound
-            query = query.where(AuditEvent.created_at < datetime.combine(
-                form.date_to.data + timedelta(days=1), time(), timezone.utc))
+            query = query.where(AuditEvent.created_at < start_of_local_day(form.date_to.data + timedelta(days=1)))
         page = db.paginate(query, page=form.page.data or 1, per_page=PER_PAGE, error_out=False)
     else:
         status = 400

@@ -1,12 +1,13 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
+
+from ..forms import Form
 
 MAX_BEDS = 10_000
 
 
-class BoardFilterForm(FlaskForm):
+class BoardFilterForm(Form):
     """The bed board's filters, read from the query string so a filtered board is a link."""
 
     class Meta:
@@ -19,7 +20,7 @@ class BoardFilterForm(FlaskForm):
     free = BooleanField(_l("Only pools with free beds"), false_values=("", "0", "false"))
 
 
-class _PoolVersionForm(FlaskForm):
+class _PoolVersionForm(Form):
     version = IntegerField(validators=[InputRequired(_l("The form is missing the pool's version; reload the page.")),
                                        NumberRange(1, 2**31 - 1)])
 

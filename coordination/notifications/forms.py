@@ -1,5 +1,5 @@
-from flask_wtf import FlaskForm
+from ..forms import Form
 
 
-class MarkReadForm(FlaskForm):
+class MarkReadForm(Form):
     """Only the CSRF token: marking read is a change too."""

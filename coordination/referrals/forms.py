@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, DateTimeLocalField, HiddenField, IntegerField, SelectField,
+from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..forms import Form, LocalDateTimeField
 from .models import STATUSES
 
 NEED_LABELS = {
@@ -25,7 +25,7 @@ def _languages(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()][:20]
 
 
-class ChildForm(FlaskForm):
+class ChildForm(Form):
     given_name = StringField(_l("Given name"), validators=[InputRequired(_l("Enter the given name.")), Length(max=200)])
     family_name = StringField(_l("Family name"), validators=[Optional(), Length(max=200)])
     sex = SelectField(_l("Sex"), choices=[("female", _l("Female")), ("male", _l("Male"))],
@@ -39,7 +39,7 @@ class ChildForm(FlaskForm):
     needs = MultiCheckboxField(_l("Needs"), choices=list(NEED_LABELS.items()), validators=[Optional()])
     region = SelectField(_l("Current region"), choices=[], validators=[InputRequired()])
     consent_given_by = StringField(_l("Consent to share given by"), validators=[Optional(), Length(max=200)])
-    consent_given_at = DateTimeLocalField(_l("Consent given at"), validators=[Optional()])
+    consent_given_at = LocalDateTimeField(_l("Consent given at"), validators=[Optional()])
     child_assent = BooleanField(_l("The child agrees (assent)"))
     confirm_not_duplicate = BooleanField(_l("This is a different child; save anyway"))
 
@@ -47,15 +47,15 @@ class ChildForm(FlaskForm):
         return _languages(self.languages.data)
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(Form):
     consent_given_by = StringField(_l("Consent to share given by"),
                                    validators=[InputRequired(_l("Say who gave consent.")), Length(max=200)])
-    consent_given_at = DateTimeLocalField(_l("Consent given at"),
+    consent_given_at = LocalDateTimeField(_l("Consent given at"),
                                           validators=[InputRequired(_l("Give the date and time of the consent."))])
     child_assent = BooleanField(_l("The child agrees (assent)"))
 
 
-class ReferralForm(FlaskForm):
+class ReferralForm(Form):
     child = SelectField(_l("Child"), choices=[], validators=[InputRequired(_l("Choose the child."))])
     pool = SelectField(_l("Bed pool"), choices=[], validate_choice=False,
                        validators=[InputRequired(_l("Choose a bed pool."))])
@@ -64,19 +64,19 @@ class ReferralForm(FlaskForm):
     then = HiddenField(default="submit")
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     """Every referral step posts this; which fields count depends on the step."""
     reason_code = SelectField(_l("Reason"), choices=[("", "—")] + list(DECLINE_LABELS.items()),
                               validators=[Optional()])
     reason_text = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
-    arrived_at = DateTimeLocalField(_l("Arrived at"), validators=[Optional()])
+    arrived_at = LocalDateTimeField(_l("Arrived at"), validators=[Optional()])
 
 
-class RepointForm(FlaskForm):
+class RepointForm(Form):
     pool = IntegerField(validators=[InputRequired(), NumberRange(1, 2**31 - 1)])
 
 
-class ReferralFilterForm(FlaskForm):
+class ReferralFilterForm(Form):
     class Meta:
         csrf = False
 
@@ -86,7 +86,7 @@ class ReferralFilterForm(FlaskForm):
     page = IntegerField(validators=[Optional(), NumberRange(1, 100000)], default=1)
 
 
-class ChildFilterForm(FlaskForm):
+class ChildFilterForm(Form):
     class Meta:
         csrf = False
 
@@ -96,4 +96,6 @@ class ChildFilterForm(FlaskForm):
     region = SelectField(_l("Region"), choices=[], default="")
     urgency = SelectField(_l("Urgency of live referral"),
                           choices=[("", _l("Any urgency"))] + list(URGENCY_LABELS.items()), default="")
+    q = StringField(_l("Case reference or name"), validators=[Optional(), Length(max=200)],
+                    filters=[lambda v: v.strip() if isinstance(v, str) else v])
     page = IntegerField(validators=[Optional(), NumberRange(1, 100000)], default=1)

@@ -1,7 +1,5 @@
 """Children and referrals. Each view: load what the user may see (404 otherwise), check,
 call one service, commit once, render the page or the fragment htmx asked for."""
-from datetime import timezone
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,6 +12,7 @@ from ..clock import now
 from ..errors import DomainError, InvalidInput, NoBedAvailable
 from ..extensions import db
 from ..htmx import page_or_fragment, wants_fragment
+from ..i18n import until
 from ..notifications.services import mark_read_for_referral
 from ..words import word
 from . import services
@@ -38,11 +37,6 @@ def _require_caseworker():
         abort(403)
 
 
-def _aware(value):
-    """Form datetimes are typed in UTC (the form says so); give them their zone."""
-    return value.replace(tzinfo=timezone.utc) if value is not None else None
-
-
 # --- children --------------------------------------------------------------------------------
 
 @bp.get("/children")
@@ -53,7 +47,8 @@ def children():
     status = 200
     if form.validate():
         query = services.children_of(current_user, region_id=int(form.region.data) if form.region.data else None,
-                                     placement=form.status.data or None, urgency=form.urgency.data or None)
+                                     placement=form.status.data or None, urgency=form.urgency.data or None,
+                                     search=form.q.data or None)
         page = db.paginate(query, page=form.page.data or 1, per_page=PER_PAGE, error_out=False)
         services.record_name_views(page.items, "children list")
         db.session.commit()
@@ -85,7 +80,7 @@ def new_child():
                     nationality=form.nationality.data or "", languages=form.language_list(),
                     needs=form.needs.data or [], region_id=region_id,
                     consent_given_by=form.consent_given_by.data or "",
-                    consent_given_at=_aware(form.consent_given_at.data) or now(),
+                    consent_given_at=form.consent_given_at.utc or now(),
                     child_assent=form.child_assent.data)
             except DomainError as refusal:
                 db.session.rollback()
@@ -133,7 +128,7 @@ def record_consent(child_id: int):
         flash(message, "error")
         return redirect(url_for(".child", child_id=child.id), 303)
     services.record_consent(child, current_user, form.consent_given_by.data,
-                            _aware(form.consent_given_at.data), form.child_assent.data)
+                            form.consent_given_at.utc, form.child_assent.data)
     db.session.commit()
     flash(_("Consent recorded."), "success")
     return redirect(request.form.get("back") if request.form.get("back", "").startswith("/referrals/")
@@ -212,8 +207,7 @@ def _submit_new(referral: Referral):
         flash(refusal.message, "error")
     else:
         db.session.commit()
-        flash(_("Submitted: one bed is held until %(deadline)s.",
-                deadline=referral.hold_until.strftime("%Y-%m-%d %H:%M UTC")), "success")
+        flash(_("Submitted: one bed is held %(until)s.", until=until(referral.hold_until)), "success")
     return redirect(url_for(".referral", referral_id=referral.id), 303)
 
 
@@ -284,7 +278,7 @@ def _perform(referral_id: int, action: str):
         return _state_answer(_load_referral(referral_id), next(iter(form.errors.values()))[0], 422)
     try:
         services.move(referral, action, current_user, reason_code=form.reason_code.data or "",
-                      reason_text=form.reason_text.data or "", arrived_at=_aware(form.arrived_at.data))
+                      reason_text=form.reason_text.data or "", arrived_at=form.arrived_at.utc)
     except DomainError as refusal:
         db.session.rollback()
         return _state_answer(_load_referral(referral_id), refusal.message, refusal.status,

@@ -1,14 +1,13 @@
 """The rules for children and referrals: who sees what, who may move a referral where,
 and what each move does to the bed pool. The table MOVES is the only place that decides
 who may move a referral where; templates ask `allowed_moves`, routes call `move`."""
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _, lazy_gettext as _l
-from sqlalchemy import Select, exists, func, select, update
+from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
@@ -19,12 +18,14 @@ from ..beds.models import BedPool, Shelter
 from ..clock import now
 from ..errors import Conflict, InvalidInput, InvalidMove, NoBedAvailable, NotAllowed
 from ..extensions import db
+from ..i18n import when
 from ..notifications.services import notify
 from ..words import word
 from .models import (
     ACCEPTED, APPROVED, DECLINE_CODES, DECLINED, DRAFT, EXPIRED, HOLDING, LIVE, PLACED, REJECTED,
     SUBMITTED, DISCHARGED, WITHDRAWN, Child, Referral, ReferralEvent,
 )
+from .names import fold, name_key
 
 # --- who is who for a referral ---------------------------------------------------------------
 
@@ -124,7 +125,7 @@ def move(referral: Referral, action: str, user: User, *, reason_code: str = "", 
                             status=word(referral.status)))
     if hold_is_overdue(referral, at):
         raise InvalidMove(_("The hold on this bed ran out at %(deadline)s; the referral is closing as expired.",
-                            deadline=referral.hold_until.strftime("%Y-%m-%d %H:%M UTC")))
+                            deadline=when(referral.hold_until)))
     reason_code, reason_text = _check_reason(step, reason_code, reason_text)
     values = {"status": step.target, "status_changed_at": at}
     hold_hours = timedelta(hours=current_app.config["HOLD_HOURS"])
@@ -341,10 +342,13 @@ def visible_children(user: User) -> Select:
 
 
 def children_of(user: User, region_id: int | None = None, placement: str | None = None,
-                urgency: str | None = None) -> Select:
+                urgency: str | None = None, search: str | None = None) -> Select:
     """The user's organization's children, newest first, filtered by current region, where
-    they stand (unreferred, referred, placed) and the urgency of their live referral."""
+    they stand (unreferred, referred, placed), the urgency of their live referral, and a
+    search for a case reference or a name (see `matching_children`)."""
     query = visible_children(user).order_by(Child.created_at.desc(), Child.id.desc())
+    if search and search.strip():
+        query = query.where(matching_children(search))
     live = exists().where(Referral.child_id == Child.id, Referral.status.in_(HOLDING))
     placed = exists().where(Referral.child_id == Child.id, Referral.status == PLACED)
     if region_id is not None:
@@ -359,6 +363,18 @@ def children_of(user: User, region_id: int | None = None, placement: str | None 
         query = query.where(exists().where(Referral.child_id == Child.id, Referral.status.in_(LIVE),
                                            Referral.urgency == urgency))
     return query
+
+
+def matching_children(search: str):
+    """The condition a child meets when `search` finds it: part of its case reference
+    ("UC-2026-00042", "00042"; any case), or every word of a name as folded across scripts
+    and spellings (names.fold) found in its folded name, in any order, so that "Мамедова",
+    "Mammadova" and "Məmməd" all find Aysel Məmmədova."""
+    by_reference = Child.case_reference.icontains(search.strip(), autoescape=True)
+    words = fold(search).split()
+    if not words:
+        return by_reference
+    return or_(by_reference, and_(*(Child.name_key.contains(word, autoescape=True) for word in words)))
 
 
 def children_to_refer(user: User, limit: int) -> list[Child]:
@@ -413,30 +429,44 @@ def record_name_views(children, page: str) -> None:
 
 # --- children --------------------------------------------------------------------------------
 
-def name_key(given: str, family: str) -> str:
-    """Names as compared for duplicates: case-folded, and every dotted and dotless i alike,
-    because Azerbaijani (İ/i, I/ı) and other alphabets case them differently and the same
-    name is typed both ways."""
-    joined = " ".join(f"{given.strip()} {family.strip()}".split())
-    folded = unicodedata.normalize("NFD", joined).casefold().replace("\u0307", "").replace("ı", "i")
-    return unicodedata.normalize("NFC", folded)
-
-
 def birth_year(birth_date: date | None, estimated_age: int | None, today: date) -> int | None:
     if birth_date is not None:
         return birth_date.year
     return today.year - estimated_age if estimated_age is not None else None
 
 
+def _within_a_year(one: date, other: date) -> bool:
+    earlier, later = sorted((one, other))
+    years = _years_between(earlier, later)
+    return years < 1 or (years == 1 and (later.month, later.day) == (earlier.month, earlier.day))
+
+
+def ages_agree(birth_date: date | None, estimated_age: int | None, registered: date,
+               other_birth_date: date | None, other_estimated_age: int | None, other_registered: date) -> bool:
+    """Whether two records' ages can be one child's: the same birth date, birth dates less
+    than a year apart, or (where an age is only estimated) birth years at most one apart.
+    A birth date typed by another agency is often a guess or a slip (1 January of the
+    year, day and month swapped), so dates need not be equal; an unknown age agrees with any."""
+    if birth_date is not None and other_birth_date is not None:
+        return _within_a_year(birth_date, other_birth_date)
+    year = birth_year(birth_date, estimated_age, registered)
+    other_year = birth_year(other_birth_date, other_estimated_age, other_registered)
+    return year is None or other_year is None or abs(year - other_year) <= 1
+
+
 def likely_duplicates(organization_id: int, given: str, family: str, birth_date: date | None,
                       estimated_age: int | None) -> list[Child]:
-    """Children of the organization with the same names (whatever the case) and birth year."""
+    """Children of the organization whose names fold alike, in whatever script and spelling
+    they were typed (see names.fold), given and family name either way round, and whose
+    ages agree (see `ages_agree`). Another organization's children are never compared."""
+    keys = {name_key(given, family), name_key(family, given)} - {""}
+    if not keys:
+        return []
     today = now().date()
-    year = birth_year(birth_date, estimated_age, today)
     same_names = db.session.scalars(select(Child).where(
-        Child.organization_id == organization_id, Child.name_key == name_key(given, family)))
+        Child.organization_id == organization_id, Child.name_key.in_(keys)).order_by(Child.id))
     return [c for c in same_names
-            if birth_year(c.birth_date, c.estimated_age, c.created_at.date()) in (year, None) or year is None]
+            if ages_agree(birth_date, estimated_age, today, c.birth_date, c.estimated_age, c.created_at.date())]
 
 
 def _years_between(born: date, day: date) -> int:

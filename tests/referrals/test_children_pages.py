@@ -79,7 +79,7 @@ def test_caseworker_registers_a_child_and_lands_on_the_childs_page_with_a_case_r
     assert child.region_id == home_region(caseworker)
     assert child.organization_id == caseworker.user.organization_id
     assert child.consent_given_by == "the child's aunt" and child.child_assent is True
-    assert child.consent_given_at == NOW.replace(day=1, hour=10, minute=30)
+    assert child.consent_given_at == NOW.replace(day=1, hour=6, minute=30)  # typed 10:30 in Baku (UTC+4)
 
     page = caseworker.get(f"/children/{child_id}")
     assert page.status_code == 200

@@ -416,10 +416,10 @@ def test_placing_records_the_arrival_time_given(make, login_as):
     clock.freeze(NOW + timedelta(hours=3))
     staff = login_as(make.actor_for("place", referral))
 
-    response = staff.post(f"/referrals/{referral.id}/place", {"arrived_at": "2026-03-02T13:15"}, htmx=True)
+    response = staff.post(f"/referrals/{referral.id}/place", {"arrived_at": "2026-03-02T17:15"}, htmx=True)
 
     assert response.status_code == 200
-    assert fresh(referral).arrived_at == NOW.replace(hour=13, minute=15)
+    assert fresh(referral).arrived_at == NOW.replace(hour=13, minute=15)  # typed 17:15 in Baku (UTC+4)
 
 
 def test_an_arrival_before_the_referral_was_submitted_is_refused(make, login_as):

@@ -1,0 +1,100 @@
+"""The user's language and time: which language a page speaks, and how times are shown
+and read. Times are stored in UTC; people see and type them in the deployment's zone
+(TIME_ZONE, Asia/Baku by default), worded by Babel for their language."""
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_timedelta
+from flask import has_request_context, request, session
+from flask_babel import format_date, format_datetime, format_time, get_locale, get_timezone, gettext as _
+
+from .clock import now
+
+# The languages the app speaks, in the order the switcher offers them; the first is the default.
+LANGUAGES = {"az": "Azərbaycanca", "ru": "Русский", "en": "English"}
+DEFAULT_LANGUAGE = "az"
+SESSION_KEY = "language"
+
+
+def choose_language() -> str:
+    """The signed-in person's own language; before sign-in, the one they picked on the
+    switcher, else the best of the browser's languages; Azerbaijani when nothing fits."""
+    if not has_request_context():  # CLI commands and services called directly
+        return "en"
+    from flask_login import current_user
+
+    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
+        return current_user.locale
+    if session.get(SESSION_KEY) in LANGUAGES:
+        return session[SESSION_KEY]
+    return request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT_LANGUAGE
+
+
+def current_language() -> str:
+    return str(get_locale() or DEFAULT_LANGUAGE)
+
+
+# --- times a person reads ------------------------------------------------------------------
+
+def zone() -> ZoneInfo:
+    """The zone people here live in (Flask-Babel's, which it keeps as a pytz zone)."""
+    return ZoneInfo(str(get_timezone()))
+
+
+def local(moment: datetime) -> datetime:
+    """A stored UTC time in the deployment's zone."""
+    return moment.astimezone(zone())
+
+
+def local_today() -> date:
+    return local(now()).date()
+
+
+def to_utc(typed: datetime | None) -> datetime | None:
+    """A date and time a person typed (a clock reading in their zone) as UTC; None stays None."""
+    if typed is None:
+        return None
+    if typed.tzinfo is None:
+        typed = typed.replace(tzinfo=zone())
+    return typed.astimezone(timezone.utc)
+
+
+def start_of_local_day(day: date) -> datetime:
+    """Midnight at the start of `day` in the deployment's zone, as UTC (days at the very
+    ends of the calendar, which no zone can shift, as they are)."""
+    midnight = datetime.combine(day, datetime.min.time())
+    try:
+        return to_utc(midnight)
+    except OverflowError:
+        return midnight.replace(tzinfo=timezone.utc)
+
+
+def when(moment: datetime | None) -> str:
+    """A date and time, e.g. '30 noy 2026, 19:15' in the reader's language and zone."""
+    return format_datetime(moment, "medium") if moment is not None else ""
+
+
+def ago(moment: datetime | None) -> str:
+    """How long ago, in words: '7 minutes ago', '7 dəqiqə əvvəl', '7 минут назад'."""
+    if moment is None:
+        return _("never")
+    elapsed = now() - moment
+    if elapsed < timedelta(minutes=1):
+        return _("just now")
+    return format_timedelta(-elapsed, add_direction=True, threshold=1.5, locale=get_locale())
+
+
+def until(deadline: datetime | None) -> str:
+    """A deadline as people say it: 'until 18:15 today', 'until tomorrow 09:00',
+    'until Monday 09:00' within the week, else 'until 12 Dec 2026, 09:00'."""
+    if deadline is None:
+        return ""
+    there, today = local(deadline), local_today()
+    clock_time = format_time(deadline, "short")
+    if there.date() == today:
+        return _("until %(time)s today", time=clock_time)
+    if there.date() == today + timedelta(days=1):
+        return _("until %(time)s tomorrow", time=clock_time)
+    if today < there.date() < today + timedelta(days=7):
+        return _("until %(weekday)s %(time)s", weekday=format_date(deadline, "EEEE"), time=clock_time)
+    return _("until %(when)s", when=when(deadline))
