@@ -41,7 +41,8 @@ class Child(db.Model):
     registered_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     given_name: Mapped[str] = mapped_column(String(200))
     family_name: Mapped[str] = mapped_column(String(200))
-    # Case-folded "given family", for finding likely duplicates whatever the script.
+    # "given family" folded across scripts and spellings (referrals/names.py), for finding
+    # likely duplicates and searching by name; recompute it (a migration) when the folding changes.
     name_key: Mapped[str] = mapped_column(String(401), default="")
     sex: Mapped[str] = mapped_column(String(10))
     birth_date: Mapped[date | None] = mapped_column(Date)
