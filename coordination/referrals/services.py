@@ -443,8 +443,8 @@ def _within_a_year(one: date, other: date) -> bool:
 
 def ages_agree(birth_date: date | None, estimated_age: int | None, registered: date,
                other_birth_date: date | None, other_estimated_age: int | None, other_registered: date) -> bool:
-    """Whether two records' ages can be one child's: the same birth date, birth dates less
-    than a year apart, or (where an age is only estimated) birth years at most one apart.
+    """Whether two records' ages can be one child's: the same birth date, birth dates at
+    most a year apart, or (where an age is only estimated) birth years at most one apart.
     A birth date typed by another agency is often a guess or a slip (1 January of the
     year, day and month swapped), so dates need not be equal; an unknown age agrees with any."""
     if birth_date is not None and other_birth_date is not None:
