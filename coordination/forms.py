@@ -1,12 +1,14 @@
-"""What every form shares: WTForms' own messages in the user's language, and times that
-people type in their own zone."""
+"""What every form shares: WTForms' own messages in the user's language, times that
+people type in their own zone, and languages chosen from the list."""
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import get_translations, lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField
-from wtforms.validators import ValidationError
+from wtforms import DateTimeLocalField, Field, StringField
+from wtforms.validators import Length, Optional, ValidationError
 
+from . import languages
 from .i18n import to_utc
 
 
@@ -42,3 +44,57 @@ class LocalDateTimeField(DateTimeLocalField):
     @property
     def utc(self) -> datetime | None:
         return to_utc(self.data)
+
+
+# --- languages -------------------------------------------------------------------------------
+
+CHOOSE_LANGUAGES = _l("Choose the languages from the list offered.")
+
+
+@dataclass(frozen=True)
+class LanguageOption:
+    code: str
+    label: str
+    chosen: bool    # ticked
+    matching: bool  # what was searched for names it
+
+    @property
+    def shown(self) -> bool:
+        return self.chosen or self.matching
+
+
+class LanguagesField(Field):
+    """Languages ticked on the list of coordination.languages; its data are their codes. A
+    code not on the list is refused. Templates draw it with language_picker (_languages.html)."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("default", list)
+        super().__init__(label, validators, **kwargs)
+
+    def process_data(self, value):
+        self.data = list(value or [])
+
+    def process_formdata(self, valuelist):
+        self.data = languages.distinct(valuelist)
+
+    def pre_validate(self, form):
+        if languages.unknown(self.data or []):
+            raise ValidationError(CHOOSE_LANGUAGES)
+
+    def options(self, search: str = "") -> list[LanguageOption]:
+        """Every language on the list, alphabetical in the reader's language. Those neither
+        ticked nor matching `search` are left out of sight but kept, so that narrowing the
+        list never loses a ticked box."""
+        chosen = set(self.data or [])
+        return [LanguageOption(code, label, code in chosen, languages.matches(code, search))
+                for code, label in languages.choices()]
+
+
+class LanguageSearchForm(Form):
+    """What a language picker's search box sends: the words typed and the boxes ticked."""
+
+    class Meta:
+        csrf = False
+
+    language_filter = StringField(_l("Find a language"), validators=[Optional(), Length(max=100)])
+    languages = LanguagesField(_l("Languages"))

@@ -4,7 +4,7 @@ from datetime import datetime
 from flask import Flask, current_app, g
 from flask_babel import gettext as _
 
-from . import i18n
+from . import i18n, languages
 from .accounts.forms import LogoutForm
 from .beds import services as bed_services
 from .clock import now
@@ -53,6 +53,7 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.filters["since"] = waited_for
     app.jinja_env.filters["datetime"] = i18n.when
     app.jinja_env.filters["word"] = word
+    app.jinja_env.filters["language_names"] = languages.listed  # codes -> "Persian, Russian"
 
     @app.context_processor
     def helpers():

@@ -24,7 +24,7 @@ RUNS = 20
 
 
 def add_shelters(count: int, org: Organization, region: Region) -> None:
-    shelters = [Shelter(organization=org, region=region, name=f"Bench shelter {i:05d}", languages=["Azerbaijani"],
+    shelters = [Shelter(organization=org, region=region, name=f"Bench shelter {i:05d}", languages=["az"],
                         services=[]) for i in range(count)]
     db.session.add_all(shelters)
     db.session.add_all(BedPool(shelter=s, label=label, capacity=8, occupied=i % 9 if i % 9 <= 8 else 0,

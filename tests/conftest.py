@@ -175,7 +175,7 @@ class Factory:
         organization = organization or self.organization()
         values.setdefault("name", f"Shelter {i}")
         values.setdefault("address", f"{i} Test Street")
-        values.setdefault("languages", ["Azerbaijani"])
+        values.setdefault("languages", ["az"])
         values.setdefault("services", [])
         shelter = Shelter(organization=organization, region=region or organization.region, **values)
         return self._save(shelter)

@@ -31,6 +31,7 @@ REFERRAL = row(oversight=NOT_FOUND, admin=NOT_FOUND)
 TABLE = {
     ("core.home", "GET"): EVERYONE,
     ("core.healthz", "GET"): row(anonymous=OK),
+    ("core.languages", "GET"): EVERYONE,
     ("accounts.login", "GET"): row(anonymous=OK),
     ("accounts.login", "POST"): row(anonymous=OK),
     ("accounts.second_factor", "GET"): row(anonymous=LOGIN),  # nobody has a password pending
@@ -52,6 +53,7 @@ TABLE = {
     ("referrals.child", "GET"): CHILD_RECORD,
     ("referrals.print_child", "GET"): CHILD_RECORD,
     ("referrals.record_consent", "POST"): CHILD_RECORD,
+    ("referrals.change_child_languages", "POST"): CHILD_RECORD,
     ("referrals.referrals", "GET"): row(oversight=FORBIDDEN, admin=FORBIDDEN),
     ("referrals.new_referral", "GET"): CASEWORKERS,
     ("referrals.new_referral", "POST"): CASEWORKERS,

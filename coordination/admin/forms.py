@@ -9,7 +9,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ..accounts.models import ORGANIZATION_KINDS, ROLES
 from ..beds.forms import MAX_BEDS
 from ..beds.models import SERVICES, SEXES, SHELTER_STATUSES
-from ..forms import Form
+from ..forms import Form, LanguagesField
 from ..words import WORDS
 
 KIND_LABELS = {"ngo": _l("NGO"), "state": _l("State body"), "international": _l("International organization")}
@@ -84,13 +84,10 @@ class ShelterForm(Form):
     phone = _text(_l("Phone"), max_length=50)
     status = SelectField(_l("Status"), choices=[(s, WORDS[s]) for s in SHELTER_STATUSES], default="open",
                          **CHOOSE_STATUS)
-    languages = _text(_l("Languages spoken (comma-separated)"), max_length=500)
+    languages = LanguagesField(_l("Languages the staff speak"))
     services = MultiCheckboxField(_l("Services"), choices=[(s, WORDS[s]) for s in SERVICES],
                                   validators=[Optional()])
     accessibility = _text(_l("Accessibility"), max_length=2000, multiline=True)
-
-    def language_list(self) -> list[str]:
-        return [part.strip() for part in (self.languages.data or "").split(",") if part.strip()]
 
 
 class PoolForm(Form):

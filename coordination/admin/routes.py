@@ -238,7 +238,7 @@ def _shelter_form(shelter: Shelter | None = None, submitted: bool | None = None)
         if shelter is not None:
             data = {"organization": shelter.organization_id, "region": shelter.region_id, "name": shelter.name,
                     "address": shelter.address, "phone": shelter.phone, "status": shelter.status,
-                    "languages": ", ".join(shelter.languages), "services": list(shelter.services),
+                    "languages": list(shelter.languages), "services": list(shelter.services),
                     "accessibility": shelter.accessibility}
         form = ShelterForm(formdata=None, data=data)
     form.organization.choices = _organization_choices()
@@ -249,7 +249,7 @@ def _shelter_form(shelter: Shelter | None = None, submitted: bool | None = None)
 def _shelter_values(form: ShelterForm) -> dict:
     return {"organization_id": form.organization.data, "region_id": form.region.data, "name": form.name.data,
             "address": form.address.data, "phone": form.phone.data, "status": form.status.data,
-            "languages": form.language_list(), "services": form.services.data or [],
+            "languages": form.languages.data, "services": form.services.data or [],
             "accessibility": form.accessibility.data}
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import languages as spoken
 from ..accounts import services as accounts
 from ..accounts.models import ORGANIZATION_KINDS, ROLES, Organization, Region, RolePolicy, User
 from ..audit import services as audit
@@ -225,10 +226,7 @@ def _shelter_values(shelter: Shelter | None, organization_id, region_id, name, a
     region = _region(region_id)
     if status not in SHELTER_STATUSES:
         raise InvalidInput(_("Choose one of the statuses offered."))
-    languages = [_text(language, 100) for language in languages or []]
-    languages = [language for language in languages if language]
-    if len(languages) > MAX_LANGUAGES:
-        raise InvalidInput(_("List at most %(n)s languages.", n=MAX_LANGUAGES))
+    languages = spoken.chosen(languages)
     services = list(services or [])
     if any(service not in SERVICES for service in services):
         raise InvalidInput(_("Choose services from those offered."))
@@ -236,7 +234,8 @@ def _shelter_values(shelter: Shelter | None, organization_id, region_id, name, a
         "organization_id": organization.id, "region_id": region.id,
         "name": _text(name, 200, _("Give the shelter's name.")),
         "address": _text(address, 500), "phone": _text(phone, 50), "status": status,
-        "languages": languages, "services": [s for s in SERVICES if s in services],
+        # Saving the shelter settles whatever the language migration could not match.
+        "languages": languages, "languages_unmapped": [], "services": [s for s in SERVICES if s in services],
         "accessibility": _text(accessibility, 2000),
     }
 

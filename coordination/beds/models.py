@@ -28,7 +28,10 @@ class Shelter(db.Model):
     address: Mapped[str] = mapped_column(String(500), default="")
     phone: Mapped[str] = mapped_column(String(50), default="")
     status: Mapped[str] = mapped_column(String(20), default="open")
+    # The languages its staff speak: ISO 639 codes from coordination.languages; what the
+    # language migration could not match stays in languages_unmapped until the next edit.
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    languages_unmapped: Mapped[list[str]] = mapped_column(JSON, default=list)
     services: Mapped[list[str]] = mapped_column(JSON, default=list)
     accessibility: Mapped[str] = mapped_column(Text, default="")
 

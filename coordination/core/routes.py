@@ -1,10 +1,11 @@
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select, text
 
 from ..accounts.models import SHELTER_STAFF
 from ..beds.models import Shelter
 from ..extensions import db
+from ..forms import LanguageSearchForm
 from ..htmx import page_or_fragment
 from ..referrals.services import work_queue
 
@@ -33,3 +34,14 @@ def healthz():
         database = f"unavailable: {type(error).__name__}"
     ok = database == "ok"
     return jsonify(app="ok", database=database, status="ok" if ok else "degraded"), 200 if ok else 503
+
+
+@bp.get("/languages")
+def languages():
+    """The list of languages, narrowed to what was typed. A language picker's search box
+    asks for its boxes again (htmx), keeping those ticked; a browser gets the list as a page."""
+    form = LanguageSearchForm(formdata=request.args)
+    status = 200 if form.validate() else 400
+    search = "" if form.language_filter.errors else (form.language_filter.data or "")
+    return page_or_fragment("core/languages.html", "_language_choices.html", status=status,
+                            form=form, field=form.languages, search=search)

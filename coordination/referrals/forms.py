@@ -4,7 +4,7 @@ from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectF
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import Form, LocalDateTimeField
+from ..forms import Form, LanguagesField, LocalDateTimeField
 from .models import STATUSES
 
 NEED_LABELS = {
@@ -21,10 +21,6 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def _languages(text: str | None) -> list[str]:
-    return [part.strip() for part in (text or "").split(",") if part.strip()][:20]
-
-
 class ChildForm(Form):
     given_name = StringField(_l("Given name"), validators=[InputRequired(_l("Enter the given name.")), Length(max=200)])
     family_name = StringField(_l("Family name"), validators=[Optional(), Length(max=200)])
@@ -34,8 +30,7 @@ class ChildForm(Form):
     estimated_age = IntegerField(_l("Estimated age, if the date of birth is unknown"),
                                  validators=[Optional(), NumberRange(0, 17, _l("An unaccompanied child is 0 to 17 years old."))])
     nationality = StringField(_l("Nationality"), validators=[Optional(), Length(max=100)])
-    languages = StringField(_l("Languages (comma-separated)"), validators=[Optional(), Length(max=500)],
-                            filters=[lambda v: v.strip() if isinstance(v, str) else v])
+    languages = LanguagesField(_l("Languages the child speaks"))
     needs = MultiCheckboxField(_l("Needs"), choices=list(NEED_LABELS.items()), validators=[Optional()])
     region = SelectField(_l("Current region"), choices=[], validators=[InputRequired()])
     consent_given_by = StringField(_l("Consent to share given by"), validators=[Optional(), Length(max=200)])
@@ -45,6 +40,10 @@ class ChildForm(Form):
 
     def language_list(self) -> list[str]:
         return _languages(self.languages.data)
+
+
+class ChildLanguagesForm(Form):
+    languages = LanguagesField(_l("Languages the child speaks"))
 
 
 class ConsentForm(Form):

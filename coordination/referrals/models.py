@@ -48,7 +48,10 @@ class Child(db.Model):
     birth_date: Mapped[date | None] = mapped_column(Date)
     estimated_age: Mapped[int | None] = mapped_column(Integer)
     nationality: Mapped[str] = mapped_column(String(100), default="")
+    # ISO 639 codes from coordination.languages; what the language migration could not match
+    # stays in languages_unmapped, as typed, until someone chooses the right language.
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    languages_unmapped: Mapped[list[str]] = mapped_column(JSON, default=list)
     needs: Mapped[list[str]] = mapped_column(JSON, default=list)
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
     consent_given_by: Mapped[str] = mapped_column(String(200), default="")

@@ -16,7 +16,8 @@ from ..i18n import until
 from ..notifications.services import mark_read_for_referral
 from ..words import word
 from . import services
-from .forms import ChildFilterForm, ChildForm, ConsentForm, MoveForm, ReferralFilterForm, ReferralForm, RepointForm
+from .forms import (ChildFilterForm, ChildForm, ChildLanguagesForm, ConsentForm, MoveForm, ReferralFilterForm,
+                    ReferralForm, RepointForm)
 from .models import Referral
 
 bp = Blueprint("referrals", __name__)
@@ -77,7 +78,7 @@ def new_child():
                 child = services.register_child(
                     current_user, given_name=form.given_name.data, family_name=form.family_name.data or "",
                     sex=form.sex.data, birth_date=form.birth_date.data, estimated_age=form.estimated_age.data,
-                    nationality=form.nationality.data or "", languages=form.language_list(),
+                    nationality=form.nationality.data or "", languages=form.languages.data,
                     needs=form.needs.data or [], region_id=region_id,
                     consent_given_by=form.consent_given_by.data or "",
                     consent_given_at=form.consent_given_at.utc or now(),
@@ -100,13 +101,39 @@ def new_child():
 @bp.get(f"/children/<{ID}:child_id>")
 def child(child_id: int):
     child = services.child_for(current_user, child_id) or abort(404)
+    return _child_page(child)
+
+
+def _child_page(child, languages_form: ChildLanguagesForm | None = None, status: int = 200):
     services.record_name_view(child, "child")
     db.session.commit()
     consent_form = ConsentForm()
     history = audit.history_of("child", child.id)
+    languages_form = languages_form or ChildLanguagesForm(formdata=None, data={"languages": child.languages})
     return render_template("referrals/child.html", child=child, consent_form=consent_form,
+                           languages_form=languages_form,
                            history=history, history_users=audit.names_of(history),
-                           suggestions=services.suggest_pools(child, limit=5))
+                           suggestions=services.suggest_pools(child, limit=5)), status
+
+
+@bp.post(f"/children/<{ID}:child_id>/languages")
+def change_child_languages(child_id: int):
+    """Choose the languages a child speaks again (a language learned later, or one the move
+    to the list of languages could not match)."""
+    child = services.child_for(current_user, child_id) or abort(404)
+    form = ChildLanguagesForm()
+    if not form.validate():
+        return _child_page(child, languages_form=form, status=422)
+    try:
+        services.change_child_languages(child, current_user, form.languages.data)
+    except DomainError as refusal:
+        db.session.rollback()
+        form.form_errors.append(refusal.message)
+        return _child_page(services.child_for(current_user, child_id) or abort(404), languages_form=form,
+                           status=refusal.status)
+    db.session.commit()
+    flash(_("Languages saved."), "success")
+    return redirect(url_for(".child", child_id=child.id), 303)
 
 
 @bp.get(f"/children/<{ID}:child_id>/print")

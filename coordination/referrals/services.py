@@ -11,6 +11,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
+from .. import languages as spoken
 from ..accounts.models import CASEWORKER, GUARDIANSHIP, SHELTER_STAFF, Organization, User
 from ..audit import services as audit
 from ..beds import services as beds
@@ -482,9 +483,11 @@ def register_child(user: User, *, given_name: str, family_name: str, sex: str, b
                    estimated_age: int | None, nationality: str, languages: list[str], needs: list[str],
                    region_id: int, consent_given_by: str, consent_given_at: datetime | None,
                    child_assent: bool) -> Child:
-    """Register a child in the caseworker's organization, under a new case reference."""
+    """Register a child in the caseworker's organization, under a new case reference. The
+    languages are codes from the list (coordination.languages); anything else is refused."""
     if user.role != CASEWORKER:
         raise NotAllowed(_("Only caseworkers register children."))
+    languages = spoken.chosen(languages)
     if birth_date is None and estimated_age is None:
         raise InvalidInput(_("Give the date of birth or an estimated age."))
     if birth_date is not None and birth_date > now().date():
@@ -523,6 +526,19 @@ def record_consent(child: Child, user: User, given_by: str, given_at: datetime, 
     db.session.flush()
 
 
+def change_child_languages(child: Child, user: User, languages: list[str]) -> None:
+    """The languages a child speaks, chosen from the list by a caseworker of the child's
+    organization. Whatever the language migration could not match is settled with it."""
+    if user.role != CASEWORKER or user.organization_id != child.organization_id:
+        raise NotAllowed(_("Only caseworkers of the child's organization change the child's languages."))
+    languages = spoken.chosen(languages)
+    settled = len(child.languages_unmapped or [])
+    child.languages = languages
+    child.languages_unmapped = []
+    audit.record("child.languages", "child", child.id, {"languages": len(languages), "unmatched_settled": settled})
+    db.session.flush()
+
+
 # --- finding a bed ---------------------------------------------------------------------------
 
 def pool_fits_child(pool: BedPool, child: Child) -> bool:
@@ -552,17 +568,17 @@ def suggest_pools(child: Child, limit: int = 20, exclude_pool_id: int | None = N
         query = query.where(BedPool.id != exclude_pool_id)
     config = current_app.config
     suggestions = []
-    child_languages = {lang.casefold() for lang in child.languages}
     for pool in db.session.scalars(query):
         shelter = pool.shelter
-        common = sorted(lang for lang in shelter.languages if lang.casefold() in child_languages)
+        common = [code for code in child.languages if code in shelter.languages]  # the child's order
         met = [need for need in child.needs if need in shelter.services]
         level = beds.freshness(pool.last_confirmed_at, at, config["FRESH_HOURS"], config["STALE_HOURS"])
         reasons = [
             _("no bed free now") if not pool.available else _("beds free"),
             _("in the child's region") if shelter.region_id == child.region_id
             else _("in %(region)s", region=shelter.region.name),
-            _("speaks %(langs)s", langs=", ".join(common)) if common else _("no language in common"),
+            _("speaks %(langs)s", langs=", ".join(spoken.language_names(common))) if common
+            else _("no language in common"),
         ]
         if child.needs:
             reasons.append(_("offers %(met)s", met=", ".join(word(n) for n in met)) if met
@@ -672,6 +688,7 @@ def anonymize_ended_before(cutoff: datetime) -> list[Child]:
         child.birth_date = None
         child.given_name = child.family_name = child.name_key = ""
         child.consent_given_by = ""
+        child.languages_unmapped = []  # typed as free text; the codes in `languages` stay
         child.anonymized_at = at
         referral_ids = [r.id for r in child.referrals]
         if referral_ids:

@@ -35,11 +35,11 @@ class Desk:
                              {"name": "Changed org", "kind": "state", "region": region}),
             "new shelter": ("/admin/shelters/new", {
                 "organization": organization, "region": region, "name": "New shelter", "address": "1 Road",
-                "phone": "123", "status": "open", "languages": "Azerbaijani", "services": "medical",
+                "phone": "123", "status": "open", "languages": "az", "services": "medical",
                 "accessibility": ""}),
             "shelter": (f"/admin/shelters/{self.shelter.id}", {
                 "organization": organization, "region": region, "name": "Changed shelter", "address": "2 Road",
-                "phone": "456", "status": "suspended", "languages": "Russian", "services": "disability",
+                "phone": "456", "status": "suspended", "languages": "ru", "services": "disability",
                 "accessibility": "ramp"}),
             "new pool": (f"/admin/shelters/{self.shelter.id}/pools", {
                 "label": "New pool", "admits_sex": "male", "min_age": "3", "max_age": "9", "capacity": "4"}),
@@ -112,7 +112,8 @@ SPOILT = [
     ("new shelter", {"services": "massage"}, "'massage' is not a valid choice for this field."),
     ("shelter", {"address": LONG}, "Keep this under 500 characters."),
     ("shelter", {"phone": LONG}, "Keep this under 50 characters."),
-    ("shelter", {"languages": LONG}, "Keep this under 500 characters."),
+    ("shelter", {"languages": LONG}, "Choose the languages from the list offered."),
+    ("shelter", {"languages": ["ru", "Russian"]}, "Choose the languages from the list offered."),
     ("shelter", {"accessibility": LONG}, "Keep this under 2000 characters."),
     ("shelter", {"region": "-1"}, "Choose one of the regions offered."),
     ("new pool", {"capacity": None}, "Give the number of beds."),

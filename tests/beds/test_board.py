@@ -304,7 +304,7 @@ def _add_shelters(count: int, start: int) -> None:
         region = Region(code=f"BULK{i}", name=f"Bulk region {i:04d}")
         organization = Organization(name=f"Bulk organization {i}", kind="ngo", region=region)
         shelter = Shelter(organization=organization, region=region, name=f"Bulk shelter {i}",
-                          address=f"{i} Bulk Street", languages=["Azerbaijani"], services=[])
+                          address=f"{i} Bulk Street", languages=["az"], services=[])
         records += [region, organization, shelter]
         for label, admits in (("Girls", "female"), ("Boys", "male")):
             records.append(BedPool(shelter=shelter, label=label, admits_sex=admits, min_age=0,

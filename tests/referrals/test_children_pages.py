@@ -43,7 +43,7 @@ def child_form(region_id: int, **changes) -> dict:
     """A complete registration form, with `changes` applied (None leaves a field out)."""
     data = {
         "given_name": "Leyla", "family_name": "Həsənova", "sex": "female", "birth_date": "2012-05-01",
-        "estimated_age": "", "nationality": "Azerbaijani", "languages": "Azerbaijani, Russian",
+        "estimated_age": "", "nationality": "Azerbaijani", "languages": ["az", "ru"],
         "needs": ["medical", "psychosocial"], "region": str(region_id),
         "consent_given_by": "the child's aunt", "consent_given_at": "2026-03-01T10:30", "child_assent": "y",
     }
@@ -74,7 +74,7 @@ def test_caseworker_registers_a_child_and_lands_on_the_childs_page_with_a_case_r
     child = db.session.get(Child, child_id)
     assert CASE_REFERENCE.fullmatch(child.case_reference)
     assert (child.sex, child.birth_date, child.estimated_age) == ("female", date(2012, 5, 1), None)
-    assert child.languages == ["Azerbaijani", "Russian"]
+    assert child.languages == ["az", "ru"]
     assert child.needs == ["medical", "psychosocial"]
     assert child.region_id == home_region(caseworker)
     assert child.organization_id == caseworker.user.organization_id

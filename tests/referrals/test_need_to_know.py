@@ -94,7 +94,7 @@ def world(make) -> World:
 def child_of(make, organization, given="Aynur", family="Əliyeva") -> Child:
     caseworker = make.user("caseworker", organization=organization)
     return make.child(registered_by=caseworker, given_name=given, family_name=family, sex="female",
-                      estimated_age=15, languages=["Azerbaijani", "Russian"], needs=["medical", "psychosocial"])
+                      estimated_age=15, languages=["az", "ru"], needs=["medical", "psychosocial"])
 
 
 def refer(make, child: Child, pool: BedPool, status: str = "submitted") -> Referral:

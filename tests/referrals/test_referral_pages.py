@@ -107,11 +107,11 @@ def test_a_boy_is_offered_the_boys_pool_and_not_the_girls(make, caseworker):
 
 
 def test_pools_are_ranked_free_beds_then_region_then_language_then_needs_then_fresh_counts(make, caseworker):
-    child = a_girl_of_13(make, caseworker, languages=["Russian"], needs=["medical"])
+    child = a_girl_of_13(make, caseworker, languages=["ru"], needs=["medical"])
     home = caseworker.user.organization.region
     elsewhere = make.region("Ganja-Dashkasan")
 
-    def pool(region=home, languages=("Russian",), services=("medical",), occupied=0, confirmed=NOW):
+    def pool(region=home, languages=("ru",), services=("medical",), occupied=0, confirmed=NOW):
         shelter = make.shelter(region=region, languages=list(languages), services=list(services))
         return make.pool(shelter, capacity=4, occupied=occupied, last_confirmed_at=confirmed).id
 
@@ -119,7 +119,7 @@ def test_pools_are_ranked_free_beds_then_region_then_language_then_needs_then_fr
     full = pool(occupied=4)
     other_region = pool(region=elsewhere)
     stale = pool(confirmed=NOW - timedelta(days=3))
-    no_language = pool(languages=("Azerbaijani",))
+    no_language = pool(languages=("az",))
     best = pool()
     needs_unmet = pool(services=())
 
@@ -136,13 +136,28 @@ def test_pools_are_ranked_free_beds_then_region_then_language_then_needs_then_fr
     assert "no bed free now" in reasons[full]
 
 
-def test_languages_in_common_are_found_whatever_their_case(make, caseworker):
-    child = a_girl_of_13(make, caseworker, languages=["russian", "Farsi"])
-    pool = make.pool(make.shelter(languages=["Russian", "Azerbaijani"]))
+def test_a_farsi_speaking_boy_sees_the_pools_whose_staff_speak_farsi_first_with_the_reason(make, caseworker):
+    boy = a_girl_of_13(make, caseworker, sex="male", languages=["fa"])
+    made = [make.pool(make.shelter(name=name, languages=list(spoken)), admits_sex="male")
+            for name, spoken in (("Azerbaijani only", ["az"]), ("Farsi and Russian", ["ru", "fa"]),
+                                 ("Arabic", ["ar", "en"]), ("Farsi", ["fa"]))]
+
+    ranked = offered(caseworker.get(f"/referrals/new?child={boy.id}"))
+
+    farsi = {made[1].id, made[3].id}
+    assert {pool_id for pool_id, _ in ranked[:2]} == farsi
+    for pool_id, reasons in ranked:
+        assert ("speaks Persian" in reasons) == (pool_id in farsi), reasons
+        assert ("no language in common" in reasons) == (pool_id not in farsi), reasons
+
+
+def test_the_reason_names_every_language_in_common_in_the_childs_order(make, caseworker):
+    child = a_girl_of_13(make, caseworker, languages=["ru", "ar", "fa"])
+    pool = make.pool(make.shelter(languages=["fa", "az", "ru"]))
 
     [(pool_id, reasons)] = offered(caseworker.get(f"/referrals/new?child={child.id}"))
 
-    assert pool_id == pool.id and "speaks Russian" in reasons
+    assert pool_id == pool.id and "speaks Russian, Persian" in reasons
 
 
 def test_the_referral_form_shows_no_pools_before_a_child_is_chosen(make, caseworker):

@@ -112,7 +112,8 @@ PLAUSIBLE: dict[str, Callable[[World], list]] = {
     "birth_date": lambda w: ["2012-05-01", "2030-01-01", "1990-01-01", "2012-02-30", "0001-01-01", "9999-12-31"],
     "estimated_age": lambda w: ["13", "9"],
     "nationality": lambda w: ["Syrian", "Afghan"],
-    "languages": lambda w: ["Arabic, Kurdish", "Dari"],
+    "languages": lambda w: ["ar", "ku", "prs", "fa", "xx", "Arabic", "AR"],
+    "language_filter": lambda w: ["far", "Farsi", "персид", "ərəb", "zz"],
     "needs": lambda w: ["medical", "trafficking", "flying"],
     "consent_given_by": lambda w: ["her aunt", ""],
     "consent_given_at": lambda w: ["2026-03-01T10:00", "2026-03-01 10:00", "0001-01-01T00:00", "9999-12-31T23:59"],
@@ -280,9 +281,9 @@ MOVER = {referral_services.REFERRING_CASEWORKER: "caseworker", referral_services
 SHELTER_FIELDS = ("organization", "region", "name", "address", "phone", "status", "languages", "services",
                   "accessibility")
 POOL_FIELDS = ("label", "admits_sex", "min_age", "max_age", "capacity")
-CHILD_TEXT = ("given_name", "family_name", "nationality", "languages", "consent_given_by")
-CHILD_FIELDS = CHILD_TEXT + ("sex", "birth_date", "estimated_age", "needs", "region", "consent_given_at",
-                             "child_assent", "confirm_not_duplicate")
+CHILD_TEXT = ("given_name", "family_name", "nationality", "consent_given_by")
+CHILD_FIELDS = CHILD_TEXT + ("sex", "birth_date", "estimated_age", "languages", "needs", "region",
+                             "consent_given_at", "child_assent", "confirm_not_duplicate")
 REFERRAL_FIELDS = ("child", "pool", "urgency", "note", "then")
 DATE_EDGES = tuple({name: day} for name in ("date_from", "date_to") for day in ("0001-01-01", "9999-12-31"))
 AUDIT_FIELDS = ("user", "organization", "action", "object_type", "object_id", "date_from", "date_to", "page")
@@ -290,7 +291,7 @@ AUDIT_FIELDS = ("user", "organization", "action", "object_type", "object_id", "d
 
 def _new_child(w: World, path: str) -> dict:
     return {"given_name": "Leyla", "family_name": "Həsənova", "sex": "female", "estimated_age": "13",
-            "nationality": "Syrian", "languages": "Arabic, Kurdish", "needs": "psychosocial",
+            "nationality": "Syrian", "languages": ["ar", "ku"], "needs": "psychosocial",
             "region": str(w.regions[0].id), "consent_given_by": "her aunt", "consent_given_at": "2026-03-01T10:00",
             "child_assent": "y", "confirm_not_duplicate": "y"}
 
@@ -341,6 +342,13 @@ FORMS = [
          text=("consent_given_by", "back"),
          edges=({"consent_given_at": "0001-01-01T00:00"}, {"consent_given_at": "9999-12-31T23:59"}),
          pages=lambda w: [f"/children/{w.child_without_consent.id}", f"/children/{w.child_unreferred.id}"]),
+    Form("child's languages", "POST",
+         lambda w: [f"/children/{c.id}/languages" for c in (w.child_unreferred, w.child_without_consent, w.rival_child)],
+         ("languages",), "caseworker", valid=lambda w, path: {"languages": ["ar", "ku"]},
+         pages=lambda w: [f"/children/{w.child_unreferred.id}"]),
+    Form("language search", "GET", lambda w: ["/languages"], ("language_filter", "languages"), "caseworker",
+         valid=lambda w, path: {"language_filter": "far", "languages": ["ar"]}, text=("language_filter",),
+         pages=lambda w: ["/languages", "/children/new"]),
     Form("referral filters", "GET", lambda w: ["/referrals"], ("status", "region", "urgency", "page"), "caseworker",
          valid=lambda w, path: {"status": "submitted", "region": str(w.regions[0].id), "urgency": "urgent",
                                 "page": "1"},
@@ -385,7 +393,7 @@ def _organization_form(w: World, path: str) -> dict:
 def _new_shelter(w: World, path: str) -> dict:
     return {"organization": str(w.organizations[0].id), "region": str(w.regions[0].id), "name": "New House",
             "address": "1 Nizami Street, Baku", "phone": "+994 12 555 55 55", "status": "open",
-            "languages": "Azerbaijani, Russian", "services": ["medical", "psychosocial"],
+            "languages": ["az", "ru"], "services": ["medical", "psychosocial"],
             "accessibility": "Step-free entrance"}
 
 
@@ -393,7 +401,7 @@ def _shelter_form(w: World, path: str) -> dict:
     shelter = _fresh(Shelter, _id(path, 2))
     return {"organization": str(shelter["organization_id"]), "region": str(shelter["region_id"]),
             "name": shelter["name"], "address": shelter["address"], "phone": shelter["phone"],
-            "status": shelter["status"], "languages": ", ".join(shelter["languages"]),
+            "status": shelter["status"], "languages": list(shelter["languages"]),
             "services": list(shelter["services"]), "accessibility": shelter["accessibility"]}
 
 
@@ -414,7 +422,7 @@ def _admin_users(w: World) -> list:
     return [w.users["caseworker"], w.users["rival_caseworker"], w.users["shelter_staff"], w.users["admin"]]
 
 
-SHELTER_TEXT = ("name", "address", "phone", "languages", "accessibility")
+SHELTER_TEXT = ("name", "address", "phone", "accessibility")
 ADMIN_PAGES = lambda w: ["/admin/", "/admin/regions", "/admin/organizations", "/admin/shelters",  # noqa: E731
                          "/admin/users", f"/admin/shelters/{w.shelters[0].id}"]
 

@@ -195,7 +195,7 @@ def build_world(make, statuses=STATUSES) -> World:
         note = f"Arrives by bus {STORED_SCRIPT}" if status == "submitted" else ""
         w.referrals[status] = w._refer(caseworker, kid, girls, status, note=note)
 
-    w.child_unreferred = child(20, sex="male", estimated_age=9, needs=["medical"], languages=["Arabic"])
+    w.child_unreferred = child(20, sex="male", estimated_age=9, needs=["medical"], languages=["ar"])
     w.child_without_consent = child(21, consent=False)
     w.children += [w.child_unreferred, w.child_without_consent]
 
