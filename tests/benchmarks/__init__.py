@@ -1,0 +1,4 @@
+"""Long-running checks of the whole system, run by hand (never collected by pytest):
+
+    .venv/bin/python -m tests.benchmarks.soak --help
+"""
