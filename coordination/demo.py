@@ -14,12 +14,22 @@ from .extensions import db
 
 DEMO_PASSWORD = "coordination-demo"
 
+# Azerbaijan's 14 economic regions (2021): code, official name, Russian, English.
 REGIONS = [
-    ("BAK", "Baku"), ("ABS", "Absheron-Khizi"), ("MSH", "Mountainous Shirvan"),
-    ("GAN", "Ganja-Dashkasan"), ("GAZ", "Gazakh-Tovuz"), ("GUB", "Guba-Khachmaz"),
-    ("KAR", "Karabakh"), ("EZA", "East Zangezur"), ("LAN", "Lankaran-Astara"),
-    ("CAR", "Central Aran"), ("MIL", "Mil-Mughan"), ("SHZ", "Shaki-Zagatala"),
-    ("SHS", "Shirvan-Salyan"), ("NAX", "Nakhchivan"),
+    ("BAK", "Bakı", "Баку", "Baku"),
+    ("ABS", "Abşeron-Xızı", "Абшерон-Хызы", "Absheron-Khizi"),
+    ("MSH", "Dağlıq Şirvan", "Горный Ширван", "Mountainous Shirvan"),
+    ("GAN", "Gəncə-Daşkəsən", "Гянджа-Дашкесан", "Ganja-Dashkasan"),
+    ("GAZ", "Qazax-Tovuz", "Газах-Товуз", "Gazakh-Tovuz"),
+    ("GUB", "Quba-Xaçmaz", "Губа-Хачмаз", "Guba-Khachmaz"),
+    ("KAR", "Qarabağ", "Карабах", "Karabakh"),
+    ("EZA", "Şərqi Zəngəzur", "Восточный Зангезур", "East Zangezur"),
+    ("LAN", "Lənkəran-Astara", "Ленкорань-Астара", "Lankaran-Astara"),
+    ("CAR", "Mərkəzi Aran", "Центральный Аран", "Central Aran"),
+    ("MIL", "Mil-Muğan", "Миль-Муган", "Mil-Mughan"),
+    ("SHZ", "Şəki-Zaqatala", "Шеки-Загатала", "Shaki-Zagatala"),
+    ("SHS", "Şirvan-Salyan", "Ширван-Сальян", "Shirvan-Salyan"),
+    ("NAX", "Naxçıvan", "Нахчыван", "Nakhchivan"),
 ]
 
 ORGANIZATIONS = [
@@ -99,7 +109,8 @@ def _get_or_create(model, lookup: dict, **values):
 
 def seed_demo() -> dict:
     """Add whatever demo data is missing; returns how many records of each kind exist."""
-    regions = {code: _get_or_create(Region, {"code": code}, name=name) for code, name in REGIONS}
+    regions = {code: _get_or_create(Region, {"code": code}, name=name, name_ru=name_ru, name_en=name_en)
+               for code, name, name_ru, name_en in REGIONS}
     orgs = {name: _get_or_create(Organization, {"name": name}, kind=kind, region=regions[region])
             for name, kind, region in ORGANIZATIONS}
     for email, name, role, org in USERS:

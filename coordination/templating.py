@@ -8,7 +8,7 @@ from . import i18n, languages
 from .accounts.forms import LogoutForm
 from .beds import services as bed_services
 from .clock import now
-from .words import word
+from .words import timeline_step, word
 
 
 def waited_for(moment: datetime | None) -> str:
@@ -61,9 +61,11 @@ def register_templating(app: Flask) -> None:
             "logout_form": LogoutForm,
             "freshness_of": freshness_of,
             "word": word,
+            "timeline_step": timeline_step,
             "admits_words": admits_words,
             "current_locale": i18n.current_language(),
             "languages": i18n.LANGUAGES,
+            "time_zone": str(current_app.config["BABEL_DEFAULT_TIMEZONE"]),
             "now": now,
             "today": i18n.local_today,
             "unread_notifications": _unread_notifications,

@@ -1,5 +1,5 @@
 """The words for the app's codes (statuses, roles, needs, …) in the reader's language."""
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 
 WORDS = {
     # freshness
@@ -29,8 +29,43 @@ WORDS = {
     "female": _l("female"), "male": _l("male"),
 }
 
+# The same codes as a form offers them to choose from.
+NEED_LABELS = {
+    "medical": _l("Medical"), "disability": _l("Disability"), "psychosocial": _l("Psychosocial / trauma"),
+    "trafficking": _l("Trafficking risk"), "young_mother": _l("Pregnant or young mother"),
+}
+URGENCY_LABELS = {"routine": _l("Routine"), "urgent": _l("Urgent"), "emergency": _l("Emergency")}
+DECLINE_LABELS = {"no_capacity": _l("No capacity"), "not_eligible": _l("Not eligible"),
+                  "needs_not_met": _l("Needs not met"), "other": _l("Other")}
+SEX_LABELS = {"female": _l("Female"), "male": _l("Male")}
+ADMITS_LABELS = {"female": _l("Girls"), "male": _l("Boys"), "any": _l("Girls and boys")}
+KIND_LABELS = {"ngo": _l("NGO"), "state": _l("State body"), "international": _l("International organization")}
+
 
 def word(key: str) -> str:
     return str(WORDS.get(key, key))
 
 
+
+
+# One line of a referral's timeline per status reached: who did what, as a sentence of its own
+# in each language (a status word followed by "by X" reads badly in all three).
+TIMELINE = {
+    "draft": _l("Draft made by %(who)s"),
+    "submitted": _l("Submitted by %(who)s; a bed is held"),
+    "accepted": _l("Accepted for the shelter by %(who)s"),
+    "declined": _l("Declined for the shelter by %(who)s"),
+    "approved": _l("Placement approved by %(who)s"),
+    "rejected": _l("Placement rejected by %(who)s"),
+    "placed": _l("Arrival recorded by %(who)s"),
+    "discharged": _l("Discharge recorded by %(who)s"),
+    "withdrawn": _l("Withdrawn by %(who)s"),
+}
+
+
+def timeline_step(status: str, who: str | None) -> str:
+    """'Accepted for the shelter by Rashad Aliyev (Safe Haven Azerbaijan)'; a step the
+    system made (a hold that ran out) says so."""
+    if status == "expired" or who is None:
+        return _("The hold ran out; the referral expired") if status == "expired" else word(status)
+    return str(TIMELINE.get(status, word(status))) % {"who": who}

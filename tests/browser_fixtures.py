@@ -112,20 +112,25 @@ def new_page(app, browser, live_server):
 
     contexts = []
 
-    def open_page_as(user, password: str = PASSWORD):
+    def open_page_as(user, password: str = PASSWORD, language: str = "en"):
+        """... with a browser that asks for `language` (the sign-in page speaks it)."""
+        from flask_babel import force_locale, gettext
+
         email = user.email
         db.session.commit()  # hold no transaction (and so no SQLite lock) while the server works
-        context = browser.new_context(base_url=live_server.url)
+        context = browser.new_context(base_url=live_server.url, locale=language)
         context.set_default_timeout(STEP_TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
         page.script_errors = []
         page.on("pageerror", lambda error: page.script_errors.append(str(error)))
         page.goto("/login")
-        page.get_by_label("Email", exact=True).fill(email)
-        page.get_by_label("Password", exact=True).fill(password)
+        with force_locale(language):
+            email_label, password_label, sign_in = gettext("Email"), gettext("Password"), gettext("Sign in")
+        page.get_by_label(email_label, exact=True).fill(email)
+        page.get_by_label(password_label, exact=True).fill(password)
         with page.expect_navigation():
-            page.get_by_role("button", name="Sign in").click()
+            page.get_by_role("button", name=sign_in).click()
         expect(page, f"{email} could not sign in").to_have_url(live_server.url + "/")
         return page
 

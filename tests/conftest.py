@@ -159,10 +159,11 @@ class Factory:
         return self._save(org)
 
     def user(self, role: str, organization: Organization | None = None, email: str | None = None,
-             password: str = PASSWORD) -> User:
+             password: str = PASSWORD, locale: str = "en") -> User:
+        """A user who reads the app in English, as the tests do (unless `locale` says otherwise)."""
         i = self._next()
         user = User(email=email or f"{role}{i}@example.org", name=f"{role.title()} {i}", role=role,
-                    organization=organization or self.organization())
+                    organization=organization or self.organization(), locale=locale)
         if password == PASSWORD:
             user.password_hash = password_hash()
         else:
@@ -275,6 +276,7 @@ class Client:
         self._token = None
 
     def _open(self, method: str, url: str, **kwargs):
+        kwargs["headers"] = {"Accept-Language": "en", **kwargs.get("headers", {})}  # as the tests read
         db.session.commit()
         with self.app.app_context():
             response = self.http.open(url, method=method, **kwargs)

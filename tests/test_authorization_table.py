@@ -38,6 +38,8 @@ TABLE = {
     ("accounts.second_factor", "POST"): row(anonymous=LOGIN),
     ("accounts.logout", "POST"): row(caseworker=LOGIN, shelter_staff=LOGIN, guardianship=LOGIN,
                                      oversight=LOGIN, admin=LOGIN),
+    ("accounts.account", "GET"): EVERYONE,
+    ("accounts.choose_language", "POST"): row(anonymous=OK),
     ("accounts.change_password", "GET"): EVERYONE,
     ("accounts.change_password", "POST"): EVERYONE,
     ("accounts.two_factor", "GET"): EVERYONE,

@@ -17,7 +17,13 @@ DEMO_USERS = {
     "guardian@demo.az": "guardianship",
     "ombudsman@demo.az": "oversight",
 }
+# Azerbaijan's economic regions: their official names, and in English.
 ECONOMIC_REGIONS = {
+    "Bakı", "Abşeron-Xızı", "Dağlıq Şirvan", "Gəncə-Daşkəsən", "Qazax-Tovuz", "Quba-Xaçmaz",
+    "Qarabağ", "Şərqi Zəngəzur", "Lənkəran-Astara", "Mərkəzi Aran", "Mil-Muğan", "Şəki-Zaqatala",
+    "Şirvan-Salyan", "Naxçıvan",
+}
+ECONOMIC_REGIONS_EN = {
     "Baku", "Absheron-Khizi", "Mountainous Shirvan", "Ganja-Dashkasan", "Gazakh-Tovuz",
     "Guba-Khachmaz", "Karabakh", "East Zangezur", "Lankaran-Astara", "Central Aran",
     "Mil-Mughan", "Shaki-Zagatala", "Shirvan-Salyan", "Nakhchivan",
@@ -44,10 +50,13 @@ def test_seed_demo_creates_the_regions_users_and_shelters(runner):
     result = runner.invoke(args=["seed-demo"])
 
     assert result.exit_code == 0, result.output
-    assert set(db.session.scalars(select(Region.name))) == ECONOMIC_REGIONS
+    regions = db.session.scalars(select(Region)).all()
+    assert {region.name for region in regions} == ECONOMIC_REGIONS
+    assert {region.name_in("en") for region in regions} == ECONOMIC_REGIONS_EN
+    assert all(region.name_in("ru") != region.name for region in regions)  # each has a Russian name
     users = {user.email: user for user in db.session.scalars(select(User))}
     assert {email: user.role for email, user in users.items()} == DEMO_USERS
-    assert users["guardian@demo.az"].organization.region.name == "Baku"
+    assert users["guardian@demo.az"].organization.region.name_in("ru") == "Баку"
     shelters = db.session.scalars(select(Shelter)).all()
     assert 10 <= len(shelters) <= 14
     for shelter in shelters:

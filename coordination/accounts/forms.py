@@ -1,8 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, HiddenField, PasswordField, StringField
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
 from ..forms import Form
+from ..i18n import LANGUAGES
 
 
 class LoginForm(Form):
@@ -29,3 +30,10 @@ class ChangePasswordForm(Form):
 class CodeForm(Form):
     code = StringField(_l("Six-digit code from your authenticator app"),
                        validators=[InputRequired(_l("Enter the code.")), Length(max=10)])
+
+
+class LanguageForm(Form):
+    """The language switcher on every page, and the account page's choice."""
+    language = SelectField(_l("Language"), choices=list(LANGUAGES.items()),
+                           validators=[InputRequired(_l("Choose a language."))])
+    next = HiddenField()

@@ -8,9 +8,10 @@ from flask_login import current_user, logout_user
 from ..clock import now
 
 # Endpoints an anonymous visitor may reach; everything else sends them to sign in.
-PUBLIC_ENDPOINTS = {"accounts.login", "accounts.second_factor", "core.healthz", "static"}
+PUBLIC_ENDPOINTS = {"accounts.login", "accounts.second_factor", "accounts.choose_language", "core.healthz",
+                    "static"}
 # Where a user who must choose a new password may still go.
-PASSWORD_CHANGE_ENDPOINTS = {"accounts.change_password", "accounts.logout", "static"}
+PASSWORD_CHANGE_ENDPOINTS = {"accounts.change_password", "accounts.choose_language", "accounts.logout", "static"}
 # Requests the page makes by itself (polling) carry this header and do not count as activity.
 POLL_HEADER = "X-Poll"
 

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
 from ..extensions import db
+from ..i18n import current_language
 from ..types import UTCDateTime
 from .passwords import hash_password, password_matches
 
@@ -23,7 +24,17 @@ ORGANIZATION_KINDS = ("ngo", "state", "international")
 class Region(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)  # the official (Azerbaijani) name
+    name_ru: Mapped[str] = mapped_column(String(100), default="")
+    name_en: Mapped[str] = mapped_column(String(100), default="")
+
+    def name_in(self, language: str) -> str:
+        """The region's name in `language`; the official name where none is given."""
+        return {"ru": self.name_ru, "en": self.name_en}.get(language) or self.name
+
+    @property
+    def local_name(self) -> str:
+        return self.name_in(current_language())
 
     def __repr__(self) -> str:
         return f"<Region {self.code}>"
@@ -62,7 +73,7 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20))
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    locale: Mapped[str] = mapped_column(String(10), default="en")
+    locale: Mapped[str] = mapped_column(String(10), default="az")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -7,8 +7,9 @@ from flask_login import current_user, login_user, logout_user
 from ..clock import now
 from ..errors import InvalidInput
 from ..extensions import db, limiter
+from ..i18n import SESSION_KEY
 from . import services
-from .forms import ChangePasswordForm, CodeForm, LoginForm, LogoutForm
+from .forms import ChangePasswordForm, CodeForm, LanguageForm, LoginForm, LogoutForm
 from .models import User
 
 bp = Blueprint("accounts", __name__)
@@ -133,6 +134,35 @@ def logout():
     return redirect(url_for(".login"), 303)
 
 
+@bp.get("/account")
+def account():
+    form = LanguageForm(formdata=None, data={"language": current_user.locale})
+    return render_template("accounts/account.html", form=form)
+
+
+@bp.post("/account/language")
+def choose_language():
+    """Switch the language: kept on the account when signed in, in this browser's session
+    before that. Goes back to the page the switch was made on."""
+    form = LanguageForm()
+    if not form.validate():
+        raise InvalidInput(_("Choose one of the languages offered."))
+    if current_user.is_authenticated:
+        services.choose_language(current_user, form.language.data)
+        db.session.commit()
+    else:
+        session[SESSION_KEY] = form.language.data
+    return redirect(_local_path(form.next.data) or _page_switched_on() or url_for("core.home"), 303)
+
+
+def _page_switched_on() -> str | None:
+    """The page of this site the switch was made on, from the Referer."""
+    parts = urlsplit(request.referrer or "")
+    if parts.netloc != request.host:
+        return None
+    return _local_path(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 def change_password():
     form = ChangePasswordForm()
@@ -143,7 +173,7 @@ def change_password():
             services.change_password(user, form.current.data, form.new.data)
         except InvalidInput as refusal:
             db.session.rollback()
-            form.new.errors.append(refusal.message)
+            form[refusal.field or "new"].errors.append(refusal.message)
             status = 422
         else:
             db.session.commit()

@@ -10,6 +10,7 @@ from ..audit import services as audit
 from ..clock import now
 from ..errors import InvalidInput
 from ..extensions import db
+from ..i18n import LANGUAGES
 from .models import ROLES, Organization, RolePolicy, User
 from .passwords import password_problems, spend_as_long_as_a_check
 
@@ -91,7 +92,7 @@ def check_new_password(password: str, email: str) -> None:
 def change_password(user: User, current: str, new: str) -> None:
     """The user's own change: needs the current password; ends every other session."""
     if not user.check_password(current):
-        raise InvalidInput(_("The current password is not right."))
+        raise InvalidInput(_("The current password is not right."), field="current")
     if current == new:
         raise InvalidInput(_("Choose a password different from the current one."))
     check_new_password(new, user.email)
@@ -186,3 +187,13 @@ def create_user(email: str, name: str, role: str, organization_name: str, passwo
     db.session.flush()
     audit.record("user.create", "user", user.id, {"role": role, "organization": organization.id})
     return user
+
+
+def choose_language(user: User, language: str) -> None:
+    """The language the app speaks to this person from now on, on every device."""
+    if language not in LANGUAGES:
+        raise InvalidInput(_("Choose one of the languages offered."))
+    if user.locale != language:
+        audit.record("user.language", "user", user.id, {"from": user.locale, "to": language})
+        user.locale = language
+    db.session.flush()

@@ -10,10 +10,8 @@ from ..accounts.models import ORGANIZATION_KINDS, ROLES
 from ..beds.forms import MAX_BEDS
 from ..beds.models import SERVICES, SEXES, SHELTER_STATUSES
 from ..forms import Form, LanguagesField
-from ..words import WORDS
+from ..words import ADMITS_LABELS, KIND_LABELS, WORDS
 
-KIND_LABELS = {"ngo": _l("NGO"), "state": _l("State body"), "international": _l("International organization")}
-ADMITS_LABELS = {"female": _l("Girls"), "male": _l("Boys"), "any": _l("Girls and boys")}
 ROLE_CHOICES = [(role, WORDS[role]) for role in ROLES]
 MAX_PAGE = 100_000
 
@@ -67,7 +65,9 @@ class PageForm(Form):
 
 class RegionForm(Form):
     code = _text(_l("Code"), _l("Give the region a short code."), max_length=20)
-    name = _text(_l("Name"), _l("Give the region's name."), max_length=100)
+    name = _text(_l("Official name (Azerbaijani)"), _l("Give the region's name."), max_length=100)
+    name_ru = _text(_l("Name in Russian"), max_length=100)
+    name_en = _text(_l("Name in English"), max_length=100)
 
 
 class OrganizationForm(Form):

@@ -14,8 +14,9 @@ from ..beds.models import BedPool, Shelter
 from ..errors import DomainError
 from ..extensions import db
 from ..htmx import page_or_fragment
+from ..words import KIND_LABELS
 from . import services
-from .forms import (KIND_LABELS, ActionForm, EditUserForm, NewUserForm, OrganizationForm, PageForm, PoolForm,
+from .forms import (ActionForm, EditUserForm, NewUserForm, OrganizationForm, PageForm, PoolForm,
                     RegionForm, SecurityForm, ShelterForm, UserFilterForm)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -70,7 +71,7 @@ def _page_number() -> int:
 
 
 def _region_choices():
-    return [(r.id, r.name) for r in services.all_regions()]
+    return [(r.id, r.local_name) for r in services.all_regions()]
 
 
 def _organization_choices():
@@ -105,11 +106,12 @@ def new_region():
     status = 200
     if form.validate_on_submit():
         try:
-            region = services.create_region(form.code.data, form.name.data)
+            region = services.create_region(form.code.data, form.name.data, form.name_ru.data or "",
+                                            form.name_en.data or "")
         except DomainError as refusal:
             status = _refused(form, refusal)
         else:
-            return _done(_("Region %(name)s created.", name=region.name), ".regions")
+            return _done(_("Region %(name)s created.", name=region.local_name), ".regions")
     elif request.method == "POST":
         status = 422
     return render_template("admin/region.html", form=form, region=None), status
@@ -122,11 +124,12 @@ def region(region_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            services.update_region(region, form.code.data, form.name.data)
+            services.update_region(region, form.code.data, form.name.data, form.name_ru.data or "",
+                                   form.name_en.data or "")
         except DomainError as refusal:
             status = _refused(form, refusal)
         else:
-            return _done(_("Region %(name)s saved.", name=region.name), ".regions")
+            return _done(_("Region %(name)s saved.", name=region.local_name), ".regions")
     elif request.method == "POST":
         status = 422
     return render_template("admin/region.html", form=form, region=region), status

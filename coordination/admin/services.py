@@ -23,7 +23,6 @@ from ..errors import Conflict, InvalidInput, NotAllowed
 from ..extensions import db
 
 MAX_AGE = 17
-MAX_LANGUAGES = 20
 
 
 # --- shared checks ---------------------------------------------------------------------------
@@ -104,23 +103,24 @@ def _region_values(code: str, name: str) -> tuple[str, str]:
             _text(name, 100, _("Give the region's name.")))
 
 
-def create_region(code: str, name: str) -> Region:
-    """A new region; its code and its name are each unique, whatever their case."""
+def create_region(code: str, name: str, name_ru: str = "", name_en: str = "") -> Region:
+    """A new region; its code and its official name are each unique, whatever their case.
+    Its Russian and English names may be left out (the official name is shown instead)."""
     code, name = _region_values(code, name)
     _refuse_taken_region(code, name)
-    region = Region(code=code, name=name)
+    region = Region(code=code, name=name, name_ru=name_ru.strip(), name_en=name_en.strip())
     with _unique(_("That region code or name is already taken.")):
         db.session.add(region)
     audit.record("region.create", "region", region.id, {"code": code, "name": name})
     return region
 
 
-def update_region(region: Region, code: str, name: str) -> Region:
+def update_region(region: Region, code: str, name: str, name_ru: str = "", name_en: str = "") -> Region:
     """Rename a region or change its code; both stay unique."""
     code, name = _region_values(code, name)
     _refuse_taken_region(code, name, except_id=region.id)
     with _unique(_("That region code or name is already taken.")):
-        changes = _changes(region, code=code, name=name)
+        changes = _changes(region, code=code, name=name, name_ru=name_ru.strip(), name_en=name_en.strip())
     if changes:
         audit.record("region.update", "region", region.id, {"changes": changes})
     return region

@@ -24,7 +24,7 @@ ID = "int(max=2147483647)"
 def board():
     regions = db.session.scalars(select(Region).order_by(Region.name)).all()
     form = BoardFilterForm(formdata=request.args)
-    form.region.choices = [("", _("All regions"))] + [(str(r.id), r.name) for r in regions]
+    form.region.choices = [("", _("All regions"))] + [(str(r.id), r.local_name) for r in regions]
     status = 200
     pools = []
     if form.validate():
@@ -84,6 +84,7 @@ def _change_pool(shelter_id: int, pool_id: int, form_class, change, notice: str)
     if not services.can_edit_pool(current_user, pool):
         abort(403)
     form = form_class()
+    form.fit_to(pool)
     if not form.validate():
         message = next(iter(form.errors.values()))[0]
         return _pool_answer(pool, status=422, error=message)

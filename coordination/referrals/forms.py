@@ -5,15 +5,8 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms import Form, LanguagesField, LocalDateTimeField
+from ..words import DECLINE_LABELS, NEED_LABELS, SEX_LABELS, URGENCY_LABELS, WORDS
 from .models import STATUSES
-
-NEED_LABELS = {
-    "medical": _l("Medical"), "disability": _l("Disability"), "psychosocial": _l("Psychosocial / trauma"),
-    "trafficking": _l("Trafficking risk"), "young_mother": _l("Pregnant or young mother"),
-}
-URGENCY_LABELS = {"routine": _l("Routine"), "urgent": _l("Urgent"), "emergency": _l("Emergency")}
-DECLINE_LABELS = {"no_capacity": _l("No capacity"), "not_eligible": _l("Not eligible"),
-                  "needs_not_met": _l("Needs not met"), "other": _l("Other")}
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -24,7 +17,7 @@ class MultiCheckboxField(SelectMultipleField):
 class ChildForm(Form):
     given_name = StringField(_l("Given name"), validators=[InputRequired(_l("Enter the given name.")), Length(max=200)])
     family_name = StringField(_l("Family name"), validators=[Optional(), Length(max=200)])
-    sex = SelectField(_l("Sex"), choices=[("female", _l("Female")), ("male", _l("Male"))],
+    sex = SelectField(_l("Sex"), choices=list(SEX_LABELS.items()),
                       validators=[InputRequired()])
     birth_date = DateField(_l("Date of birth"), validators=[Optional()])
     estimated_age = IntegerField(_l("Estimated age, if the date of birth is unknown"),
@@ -37,9 +30,6 @@ class ChildForm(Form):
     consent_given_at = LocalDateTimeField(_l("Consent given at"), validators=[Optional()])
     child_assent = BooleanField(_l("The child agrees (assent)"))
     confirm_not_duplicate = BooleanField(_l("This is a different child; save anyway"))
-
-    def language_list(self) -> list[str]:
-        return _languages(self.languages.data)
 
 
 class ChildLanguagesForm(Form):
@@ -79,7 +69,7 @@ class ReferralFilterForm(Form):
     class Meta:
         csrf = False
 
-    status = SelectField(_l("Status"), choices=[("", _l("Any status"))] + [(s, s) for s in STATUSES], default="")
+    status = SelectField(_l("Status"), choices=[("", _l("Any status"))] + [(s, WORDS[s]) for s in STATUSES], default="")
     region = SelectField(_l("Region"), choices=[], default="")
     urgency = SelectField(_l("Urgency"), choices=[("", _l("Any urgency"))] + list(URGENCY_LABELS.items()), default="")
     page = IntegerField(validators=[Optional(), NumberRange(1, 100000)], default=1)

@@ -44,7 +44,7 @@ def _require_caseworker():
 def children():
     _require_caseworker()
     form = ChildFilterForm(formdata=request.args)
-    form.region.choices = [("", _("All regions"))] + [(str(r.id), r.name) for r in _regions()]
+    form.region.choices = [("", _("All regions"))] + [(str(r.id), r.local_name) for r in _regions()]
     status = 200
     if form.validate():
         query = services.children_of(current_user, region_id=int(form.region.data) if form.region.data else None,
@@ -63,7 +63,7 @@ def children():
 def new_child():
     _require_caseworker()
     form = ChildForm()
-    form.region.choices = [(str(r.id), r.name) for r in _regions()]
+    form.region.choices = [(str(r.id), r.local_name) for r in _regions()]
     if request.method == "GET":
         form.region.data = str(current_user.organization.region_id)
     duplicates = []
@@ -169,7 +169,7 @@ def referrals():
     if not services.may_list_referrals(current_user):
         abort(403)
     form = ReferralFilterForm(formdata=request.args)
-    form.region.choices = [("", _("All regions"))] + [(str(r.id), r.name) for r in _regions()]
+    form.region.choices = [("", _("All regions"))] + [(str(r.id), r.local_name) for r in _regions()]
     status = 200
     if form.validate():
         query = services.referrals_of(current_user, status=form.status.data or None,
@@ -191,6 +191,8 @@ def new_referral():
     chosen = next((c for c in candidates if str(c.id) == form.child.data), None)
     suggestions = services.suggest_pools(chosen) if chosen else []
     form.pool.choices = [(str(s.pool.id), s.pool.label) for s in suggestions]
+    # A pool chosen before the child (the bed board's "Refer a child") is kept and shown.
+    preset = load_pool(_pool_id(form.pool.data)) if _pool_id(form.pool.data) else None
     # The full page lists the names to choose from; an htmx answer only the chosen child's pools.
     services.record_name_views(([chosen] if chosen else []) if wants_fragment() else candidates,
                                "referral form")
@@ -198,7 +200,7 @@ def new_referral():
     status = 200
     if request.method == "POST":
         if form.validate() and chosen is not None:
-            pool = load_pool(int(form.pool.data)) if form.pool.data.isdigit() else None
+            pool = load_pool(_pool_id(form.pool.data)) if _pool_id(form.pool.data) else None
             if pool is None:
                 form.pool.errors.append(_("Choose one of the pools offered."))
                 status = 422
@@ -222,8 +224,15 @@ def new_referral():
             status = 422
     if wants_fragment():
         return page_or_fragment("referrals/new.html", "referrals/_suggestions.html", status=status,
-                                form=form, suggestions=suggestions, chosen=chosen)
-    return render_template("referrals/new.html", form=form, suggestions=suggestions, chosen=chosen), status
+                                form=form, suggestions=suggestions, chosen=chosen, preset=preset)
+    return render_template("referrals/new.html", form=form, suggestions=suggestions, chosen=chosen,
+                           preset=preset), status
+
+
+def _pool_id(value: str | None) -> int | None:
+    """A pool id from a form or an address: a whole number an id column can hold, or None."""
+    value = value or ""
+    return int(value) if value.isascii() and value.isdigit() and 0 < int(value) < 2**31 else None
 
 
 def _submit_new(referral: Referral):

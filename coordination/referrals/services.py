@@ -576,7 +576,7 @@ def suggest_pools(child: Child, limit: int = 20, exclude_pool_id: int | None = N
         reasons = [
             _("no bed free now") if not pool.available else _("beds free"),
             _("in the child's region") if shelter.region_id == child.region_id
-            else _("in %(region)s", region=shelter.region.name),
+            else _("in %(region)s", region=shelter.region.local_name),
             _("speaks %(langs)s", langs=", ".join(spoken.language_names(common))) if common
             else _("no language in common"),
         ]

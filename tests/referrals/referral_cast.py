@@ -120,7 +120,7 @@ def person(role: str, organization: Organization, active: bool = True) -> User:
     """A committed user who can sign in with the suite's PASSWORD."""
     i = next(_numbers)
     user = User(email=f"{role}.{i}@cast.example.org", name=f"{role.replace('_', ' ').title()} {i}",
-                role=role, organization=organization, active=active, password_hash=password_hash())
+                role=role, organization=organization, active=active, password_hash=password_hash(), locale="en")
     db.session.add(user)
     db.session.commit()
     return user

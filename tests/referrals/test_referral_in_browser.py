@@ -23,9 +23,9 @@ MARKER = "window.__sameDocument"
 BOARD_TIMEOUT_MS = BOARD_REFRESH_SECONDS * 5 * 1000
 FORGED = "did not come from this site"  # the CSRF refusal's words (coordination/errors.py)
 
-# What the timeline says for each status, in English (coordination/words.py).
-SAID = {"draft": "draft", "submitted": "submitted", "accepted": "accepted by the shelter",
-        "approved": "approved by guardianship", "placed": "placed", "discharged": "discharged"}
+# How the timeline's line for each status begins, in English (coordination/words.py).
+SAID = {"draft": "Draft made by", "submitted": "Submitted by", "accepted": "Accepted for the shelter by",
+        "approved": "Placement approved by", "placed": "Arrival recorded by", "discharged": "Discharge recorded by"}
 
 
 def set_marker(page) -> None:
@@ -79,10 +79,10 @@ def take_step(page, action: str, expected_status: str, reason: str | None = None
 
 
 def expect_timeline(page, statuses: list[str], people: list[str]) -> None:
-    entries = page.locator("#referral-state .timeline li:not(.muted)")
-    expect(entries.locator("strong")).to_have_text([SAID[s] for s in statuses])
-    for n, who in enumerate(people):
-        expect(entries.nth(n)).to_contain_text(f"by {who}")
+    entries = page.locator("#referral-state .timeline li:not(.muted) .step")
+    expect(entries).to_have_count(len(statuses))
+    for n, (status, who) in enumerate(zip(statuses, people, strict=True)):
+        expect(entries.nth(n)).to_contain_text(f"{SAID[status]} {who}")
 
 
 def board_row_says(html: str, pool_id: int) -> str:
@@ -170,7 +170,7 @@ def test_three_people_take_a_referral_to_placed_and_the_open_board_follows(make,
     take_step(staff_page, "discharge", "discharged", reason="Family reunification")
     expect_timeline(staff_page, ["draft", "submitted", "accepted", "approved", "placed", "discharged"],
                     [cw_name, cw_name, staff_name, guardian_name, staff_name, staff_name])
-    expect(staff_page.locator("#referral-state .timeline li").filter(has_text="discharged")
+    expect(staff_page.locator("#referral-state .timeline li").filter(has_text=SAID["discharged"])
            .locator("q.reason")).to_have_text("Family reunification")
     expect(staff_page.locator("#referral-state form.move")).to_have_count(0)  # discharged is the end
 

@@ -10,7 +10,7 @@ from coordination import clock
 from coordination.beds.models import BedPool
 from coordination.extensions import db
 from coordination.referrals.models import Referral
-from coordination.words import word
+from coordination.words import timeline_step, word
 
 from .pages import (
     NOW,
@@ -33,7 +33,7 @@ from .pages import (
 OFFERED = re.compile(r'<input type="radio" name="pool" value="(\d+)".*?<span class="why">(.*?)</span>', re.S)
 ALTERNATIVE = re.compile(r'<input type="hidden" name="pool" value="(\d+)">')
 LISTED = re.compile(r'<a href="/referrals/(\d+)">UC-')
-TIMELINE_ENTRY = re.compile(r"<li>\s*<time[^>]*>[^<]*</time>\s*<strong>([^<]+)</strong>(.*?)</li>", re.S)
+TIMELINE_ENTRY = re.compile(r"<li>\s*<time[^>]*>[^<]*</time>\s*<span class=\"step\">([^<]+)</span>(.*?)</li>", re.S)
 
 
 @pytest.fixture(autouse=True)
@@ -72,7 +72,7 @@ def held_and_occupied(pool: BedPool) -> tuple[int, int]:
 
 
 def timeline(text: str) -> list[tuple[str, str]]:
-    """(status words, the rest) of each step of the timeline, oldest first."""
+    """(what happened and who did it, the rest) of each step of the timeline, oldest first."""
     ol = re.search(r'<ol class="timeline">(.*?)</ol>', section(text, "referral-state"), re.S).group(1)
     return [(status, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", rest)).strip())
             for status, rest in TIMELINE_ENTRY.findall(ol)]
@@ -399,9 +399,8 @@ def test_each_step_through_htmx_answers_with_the_new_state_and_its_timeline_entr
     assert response.status_code == 200, raw(response)[:2000]
     text = assert_fragment_only(response, "referral-state")
     assert shown_status(text) == target
-    last_status, last_rest = timeline(body(response))[-1]
-    assert last_status == word(target)
-    assert f"by {actor.name} ({actor.organization.name})" in last_rest
+    last_step, last_rest = timeline(body(response))[-1]
+    assert last_step == timeline_step(target, f"{actor.name} ({actor.organization.name})")
     if form.get("reason_text"):
         assert form["reason_text"] in last_rest
     assert "bedsChanged" in response.headers["HX-Trigger"]

@@ -64,7 +64,7 @@ class World:
         self._n += 1
         user = User(email=f"{role}.{self._n}@security.example.org",
                     name=name or f"{role.replace('_', ' ').title()} {self._n}", role=role,
-                    organization=organization, password_hash=password_hash(), **values)
+                    organization=organization, password_hash=password_hash(), locale="en", **values)
         db.session.add(user)
         db.session.commit()
         return user
