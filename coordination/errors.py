@@ -26,6 +26,10 @@ class NotAllowed(DomainError):
 class InvalidInput(DomainError):
     status = 422
 
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field  # the form field the refusal is about, when it is about one
+
 
 class Conflict(DomainError):
     """Somebody changed the record since the user last saw it."""

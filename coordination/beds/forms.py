@@ -24,6 +24,9 @@ class _PoolVersionForm(Form):
     version = IntegerField(validators=[InputRequired(_l("The form is missing the pool's version; reload the page.")),
                                        NumberRange(1, 2**31 - 1)])
 
+    def fit_to(self, pool) -> None:
+        """Bound the counts by this pool's own size, so a refusal names the real limit."""
+
 
 class AdjustCountForm(_PoolVersionForm):
     field = HiddenField(validators=[InputRequired(), AnyOf(("occupied", "out_of_service"),
@@ -40,6 +43,12 @@ class SetCountsForm(_PoolVersionForm):
         NumberRange(0, MAX_BEDS, _l("Out of service must be a whole number from 0 to %(max)s.", max=MAX_BEDS))])
     out_of_service_reason = StringField(_l("Why out of service"), validators=[
         Optional(), Length(max=500, message=_l("Keep the reason under 500 characters."))])
+
+    def fit_to(self, pool) -> None:
+        self.occupied.validators = [self.occupied.validators[0], NumberRange(
+            0, pool.capacity, _l("Occupied must be a whole number from 0 to %(max)s.", max=pool.capacity))]
+        self.out_of_service.validators = [self.out_of_service.validators[0], NumberRange(
+            0, pool.capacity, _l("Out of service must be a whole number from 0 to %(max)s.", max=pool.capacity))]
 
 
 class ConfirmCountsForm(_PoolVersionForm):

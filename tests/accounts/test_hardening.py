@@ -181,3 +181,20 @@ def test_a_user_can_turn_two_factor_on_from_their_account(app, make, login_as):
     assert person.post("/account/two-factor", {"code": pyotp.TOTP(secret).now()}).status_code == 303
     db.session.refresh(user)
     assert user.totp_secret == secret
+
+
+def test_a_wrong_current_password_is_reported_under_the_current_password(app, make, login_as):
+    person = login_as(make.user("caseworker"))
+    page = person.post("/account/password", {"current": "not my password", "new": "river lantern copper tide",
+                                              "confirm": "river lantern copper tide"}).get_data(as_text=True)
+    assert '<span class="error" id="current-error">The current password is not right.</span>' in page
+    assert 'id="new-error"' not in page
+
+
+def test_a_first_sign_in_with_a_temporary_password_says_so(app, make, client):
+    user = make.user("caseworker")
+    user.must_change_password = True
+    db.session.commit()
+    client.login(user.email)
+    page = client.get("/account/password").get_data(as_text=True)
+    assert "You signed in with a temporary password" in page

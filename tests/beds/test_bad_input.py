@@ -100,10 +100,10 @@ INVALID_FORMS = [
     ("counts", {"out_of_service": None}, "Enter the number of beds out of service."),
     ("counts", {"occupied": "abc"}, "Not a valid integer value."),
     ("counts", {"out_of_service": "abc"}, "Not a valid integer value."),
-    ("counts", {"occupied": "-1"}, "Occupied must be a whole number from 0 to 10000."),
-    ("counts", {"out_of_service": "-1"}, "Out of service must be a whole number from 0 to 10000."),
-    ("counts", {"occupied": HUGE}, "Occupied must be a whole number from 0 to 10000."),
-    ("counts", {"out_of_service": HUGE}, "Out of service must be a whole number from 0 to 10000."),
+    ("counts", {"occupied": "-1"}, "Occupied must be a whole number from 0 to 6."),
+    ("counts", {"out_of_service": "-1"}, "Out of service must be a whole number from 0 to 6."),
+    ("counts", {"occupied": HUGE}, "Occupied must be a whole number from 0 to 6."),
+    ("counts", {"out_of_service": HUGE}, "Out of service must be a whole number from 0 to 6."),
     ("counts", {"occupied": LONG}, "Not a valid integer value."),
     ("counts", {"out_of_service_reason": LONG}, "Keep the reason under 500 characters."),
     ("counts", {"occupied": "6"},
@@ -168,7 +168,7 @@ def test_an_unknown_shelter_answers_404_however_large_its_id(desk):
 
 @pytest.mark.parametrize("action, changes, message", [
     ("adjust", {"field": "held"}, "Only occupied and out-of-service beds can be moved."),
-    ("counts", {"occupied": "-1"}, "Occupied must be a whole number from 0 to 10000."),
+    ("counts", {"occupied": "-1"}, "Occupied must be a whole number from 0 to 6."),
     ("confirm", {"version": "abc"}, "Not a valid integer value."),
 ], ids=["adjust-held", "counts-negative", "confirm-abc"])
 def test_htmx_gets_the_row_back_with_the_message_and_no_refresh_signal(desk, action, changes, message):

@@ -203,3 +203,37 @@ def test_occupied_cannot_drop_below_the_children_placed_through_referrals(make, 
     assert "record the discharge on the referral" in response.get_data(as_text=True)
     db.session.refresh(pool)
     assert pool.occupied == 1
+
+
+def steppers(staff, pool) -> dict:
+    """{(field, delta): (disabled?, the reason shown beside it)} for the pool's row."""
+    import re
+
+    row = re.search(rf'<tr id="pool-{pool.id}".*?</tr>', staff.get(f"/shelters/{pool.shelter_id}")
+                    .get_data(as_text=True), re.S).group(0)
+    found = {}
+    for field in ("occupied", "out_of_service"):
+        cell = re.search(rf'name="field" value="{field}">(.*?)</form>', row, re.S).group(1)
+        reason = re.search(r'class="why-not"[^>]*>([^<]*)<', cell)
+        for delta in ("-1", "1"):
+            button = re.search(rf'<button[^>]*value="{delta}"[^>]*>', cell).group(0)
+            found[(field, int(delta))] = ("disabled" in button, reason.group(1) if reason else "")
+    return found
+
+
+def test_on_a_full_pool_the_plus_buttons_are_disabled_saying_why(make, login_as):
+    pool = make.pool(capacity=3, occupied=2, out_of_service=1)
+    staff = login_as(make.user("shelter_staff", organization=pool.shelter.organization))
+    shown = steppers(staff, pool)
+    assert shown[("occupied", 1)] == (True, "no bed free now")
+    assert shown[("out_of_service", 1)] == (True, "no bed free now")
+    assert shown[("occupied", -1)][0] is False
+
+
+def test_a_count_at_zero_cannot_go_lower_and_says_so(make, login_as):
+    pool = make.pool(capacity=3, occupied=0, out_of_service=1)
+    staff = login_as(make.user("shelter_staff", organization=pool.shelter.organization))
+    shown = steppers(staff, pool)
+    assert shown[("occupied", -1)] == (True, "none to take away")
+    assert shown[("occupied", 1)][0] is False
+    assert shown[("out_of_service", -1)] == (False, "")
