@@ -31,6 +31,8 @@ def test_staff_and_guardianship_do_their_steps_in_their_language(make, new_page,
             "more": gettext("One bed more %(what)s in %(pool)s", what=word("occupied"), pool="Girls 12–17"),
             "saved": gettext("Saved."),
             "accept": gettext("Accept"),
+            "confirm accept": gettext("Confirm: %(step)s", step=gettext("Accept")),
+            "confirm approve": gettext("Confirm: %(step)s", step=gettext("Approve placement")),
             "accepted": timeline_step("accepted", who),
             "bed board": gettext("Bed board"),
             "approve": gettext("Approve placement"),
@@ -50,13 +52,15 @@ def test_staff_and_guardianship_do_their_steps_in_their_language(make, new_page,
     expect(row.locator(".notice")).to_have_text(words["saved"])
 
     page.goto(f"/referrals/{ids['referral']}")
-    page.get_by_role("button", name=words["accept"], exact=True).click()
+    page.locator("summary", has_text=words["accept"]).click()  # a decision: asked once
+    page.get_by_role("button", name=words["confirm accept"], exact=True).click()
     expect(page.locator("#referral-state .timeline .step").last).to_have_text(words["accepted"])
     assert page.script_errors == []
 
     officer = new_page(guardian, language=language)
     officer.goto(f"/referrals/{ids['to_approve']}")
-    officer.get_by_role("button", name=words["approve"], exact=True).click()
+    officer.locator("summary", has_text=words["approve"]).click()
+    officer.get_by_role("button", name=words["confirm approve"], exact=True).click()
     expect(officer.locator("#referral-state .timeline .step").last).to_have_text(words["approved"])
     assert officer.script_errors == []
 

@@ -12,19 +12,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
 from .. import languages as spoken
-from ..accounts.models import CASEWORKER, GUARDIANSHIP, SHELTER_STAFF, Organization, User
+from ..accounts.models import CASEWORKER, GUARDIANSHIP, SHELTER_STAFF, Organization, Region, User
 from ..audit import services as audit
 from ..beds import services as beds
 from ..beds.models import BedPool, Shelter
 from ..clock import now
-from ..errors import Conflict, InvalidInput, InvalidMove, NoBedAvailable, NotAllowed
+from ..errors import Conflict, DomainError, InvalidFields, InvalidInput, InvalidMove, NoBedAvailable, NotAllowed
 from ..extensions import db
 from ..i18n import when
 from ..notifications.services import notify
 from ..words import word
 from .models import (
-    ACCEPTED, APPROVED, DECLINE_CODES, DECLINED, DRAFT, EXPIRED, HOLDING, LIVE, PLACED, REJECTED,
-    SUBMITTED, DISCHARGED, WITHDRAWN, Child, Referral, ReferralEvent,
+    ACCEPTED, APPROVED, CHILD_SEXES, DECLINE_CODES, DECLINED, DRAFT, EXPIRED, HOLDING, LIVE, NEEDS, PLACED,
+    REJECTED, SUBMITTED, DISCHARGED, WITHDRAWN, Child, Referral, ReferralEvent,
 )
 from .names import fold, name_key
 
@@ -59,18 +59,30 @@ class Move:
     label: object        # the button's words
     reason: str = ""     # "" none, "text" a reason, "code" a reason code and text
     pool_effect: str = ""  # what it does to the bed pool
+    # What happens, said before a decision that changes a child's life; the page asks once.
+    consequence: object = None
 
 
 MOVES: dict[str, Move] = {m.action: m for m in (
     Move("submit", (DRAFT,), SUBMITTED, REFERRING_CASEWORKER, _l("Submit and hold a bed"), pool_effect="hold"),
-    Move("accept", (SUBMITTED,), ACCEPTED, POOL_STAFF, _l("Accept"), pool_effect="renew"),
-    Move("decline", (SUBMITTED,), DECLINED, POOL_STAFF, _l("Decline"), reason="code", pool_effect="release"),
-    Move("approve", (ACCEPTED,), APPROVED, REGIONAL_GUARDIAN, _l("Approve placement"), pool_effect="renew"),
+    Move("accept", (SUBMITTED,), ACCEPTED, POOL_STAFF, _l("Accept"), pool_effect="renew",
+         consequence=_l("Your shelter takes responsibility for this child: you will see the child's name, the "
+                        "bed stays held, and the guardianship body of the region is asked to decide.")),
+    Move("decline", (SUBMITTED,), DECLINED, POOL_STAFF, _l("Decline"), reason="code", pool_effect="release",
+         consequence=_l("The held bed is freed and the caseworker must find the child another place. "
+                        "This cannot be undone.")),
+    Move("approve", (ACCEPTED,), APPROVED, REGIONAL_GUARDIAN, _l("Approve placement"), pool_effect="renew",
+         consequence=_l("The placement is agreed: the shelter is told to expect the child, and the bed stays "
+                        "held until the child arrives.")),
     Move("reject", (ACCEPTED,), REJECTED, REGIONAL_GUARDIAN, _l("Reject placement"), reason="text",
-         pool_effect="release"),
+         pool_effect="release",
+         consequence=_l("The placement is refused: the held bed is freed and the caseworker must find the child "
+                        "another place. This cannot be undone.")),
     Move("place", (APPROVED,), PLACED, POOL_STAFF, _l("Record arrival"), pool_effect="occupy"),
     Move("discharge", (PLACED,), DISCHARGED, POOL_STAFF, _l("Record discharge"), reason="text",
-         pool_effect="free"),
+         pool_effect="free",
+         consequence=_l("The child's stay here ends and the bed becomes free for another child. "
+                        "This cannot be undone.")),
     Move("withdraw", HOLDING, WITHDRAWN, REFERRING_CASEWORKER, _l("Withdraw referral"), reason="text",
          pool_effect="release"),
 )}
@@ -456,16 +468,19 @@ def ages_agree(birth_date: date | None, estimated_age: int | None, registered: d
 
 
 def likely_duplicates(organization_id: int, given: str, family: str, birth_date: date | None,
-                      estimated_age: int | None) -> list[Child]:
+                      estimated_age: int | None, exclude_child_id: int | None = None) -> list[Child]:
     """Children of the organization whose names fold alike, in whatever script and spelling
     they were typed (see names.fold), given and family name either way round, and whose
-    ages agree (see `ages_agree`). Another organization's children are never compared."""
+    ages agree (see `ages_agree`). Another organization's children are never compared, nor
+    the child `exclude_child_id` (a record being corrected is not its own duplicate)."""
     keys = {name_key(given, family), name_key(family, given)} - {""}
     if not keys:
         return []
     today = now().date()
-    same_names = db.session.scalars(select(Child).where(
-        Child.organization_id == organization_id, Child.name_key.in_(keys)).order_by(Child.id))
+    query = select(Child).where(Child.organization_id == organization_id, Child.name_key.in_(keys))
+    if exclude_child_id is not None:
+        query = query.where(Child.id != exclude_child_id)
+    same_names = db.session.scalars(query.order_by(Child.id))
     return [c for c in same_names
             if ages_agree(birth_date, estimated_age, today, c.birth_date, c.estimated_age, c.created_at.date())]
 
@@ -474,9 +489,54 @@ def _years_between(born: date, day: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
-def _check_consent_time(given_at: datetime | None) -> None:
-    if given_at is not None and given_at > now() + timedelta(minutes=5):
-        raise InvalidInput(_("Consent cannot have been given in the future."))
+def consent_problems(given_by: str, given_at: datetime | None, *, required: bool = True) -> dict[str, str]:
+    """Every problem with a consent to share, by form field: who gave it and when, and not
+    in the future (five minutes' grace for a clock running fast). At registration consent
+    may wait (`required=False`): a time typed without a person is then no consent at all,
+    and not judged."""
+    problems = {}
+    given = bool((given_by or "").strip())
+    if required and not given:
+        problems["consent_given_by"] = _("Say who gave consent to share.")
+    if required and given_at is None:
+        problems["consent_given_at"] = _("Give the date and time of the consent.")
+    elif given and given_at is not None and given_at > now() + timedelta(minutes=5):
+        problems["consent_given_at"] = _("Consent cannot have been given in the future.")
+    return problems
+
+
+def child_problems(*, given_name: str, sex: str, birth_date: date | None, estimated_age: int | None,
+                   languages: list[str], needs: list[str], region_id: int | None, consent_given_by: str = "",
+                   consent_given_at: datetime | None = None, **_other_fields) -> dict[str, str]:
+    """Every problem with a child's record, by form field, all at once (empty when there is
+    none): a given name; the child's sex; a date of birth or an estimated age; a birth date
+    neither in the future nor 18 or more years ago, and an estimated age of 0 to 17 (children
+    registered here are under 18); languages and needs from their lists; a known region; and
+    consent, when recorded, not given in the future. Registering and correcting a record
+    refuse on any of these; their forms ask first, so one answer names every problem.
+    Fields the rules do not judge (family name, nationality) may be passed along."""
+    problems = {}
+    today = now().date()
+    if not (given_name or "").strip():
+        problems["given_name"] = _("Enter the given name.")
+    if sex not in CHILD_SEXES:
+        problems["sex"] = _("Choose the child's sex.")
+    if birth_date is None and estimated_age is None:
+        problems["birth_date"] = _("Give the date of birth or an estimated age.")
+    elif birth_date is not None and birth_date > today:
+        problems["birth_date"] = _("The date of birth cannot be in the future.")
+    elif birth_date is not None and _years_between(birth_date, today) > 17:
+        problems["birth_date"] = _("Children registered here are under 18; check the date of birth.")
+    if estimated_age is not None and not 0 <= estimated_age <= 17:
+        problems["estimated_age"] = _("An unaccompanied child is 0 to 17 years old.")
+    if spoken.unknown(languages or []):
+        problems["languages"] = _("Choose the languages from the list offered.")
+    if set(needs or []) - set(NEEDS):
+        problems["needs"] = _("Choose the needs from the list offered.")
+    if region_id is None or not 0 < region_id < 2**31 or db.session.get(Region, region_id) is None:
+        problems["region"] = _("Choose one of the regions offered.")
+    problems.update(consent_problems(consent_given_by, consent_given_at, required=False))
+    return problems
 
 
 def register_child(user: User, *, given_name: str, family_name: str, sex: str, birth_date: date | None,
@@ -487,14 +547,12 @@ def register_child(user: User, *, given_name: str, family_name: str, sex: str, b
     languages are codes from the list (coordination.languages); anything else is refused."""
     if user.role != CASEWORKER:
         raise NotAllowed(_("Only caseworkers register children."))
+    problems = child_problems(given_name=given_name, sex=sex, birth_date=birth_date, estimated_age=estimated_age,
+                              languages=languages, needs=needs, region_id=region_id,
+                              consent_given_by=consent_given_by, consent_given_at=consent_given_at)
+    if problems:
+        raise InvalidFields(problems)
     languages = spoken.chosen(languages)
-    if birth_date is None and estimated_age is None:
-        raise InvalidInput(_("Give the date of birth or an estimated age."))
-    if birth_date is not None and birth_date > now().date():
-        raise InvalidInput(_("The date of birth cannot be in the future."))
-    if birth_date is not None and _years_between(birth_date, now().date()) > 17:
-        raise InvalidInput(_("Children registered here are under 18; check the date of birth."))
-    _check_consent_time(consent_given_at if consent_given_by.strip() else None)
     child = Child(
         organization_id=user.organization_id, registered_by_id=user.id,
         given_name=given_name.strip(), family_name=family_name.strip(),
@@ -513,12 +571,14 @@ def register_child(user: User, *, given_name: str, family_name: str, sex: str, b
     return child
 
 
-def record_consent(child: Child, user: User, given_by: str, given_at: datetime, child_assent: bool) -> None:
+def record_consent(child: Child, user: User, given_by: str, given_at: datetime | None, child_assent: bool) -> None:
+    """Who gave consent to share the child's data, and when (see `consent_problems`); by a
+    caseworker of the child's organization."""
     if user.role != CASEWORKER or user.organization_id != child.organization_id:
         raise NotAllowed(_("Only caseworkers of the child's organization record consent."))
-    if not given_by.strip():
-        raise InvalidInput(_("Say who gave consent to share."))
-    _check_consent_time(given_at)
+    problems = consent_problems(given_by, given_at)
+    if problems:
+        raise InvalidFields(problems)
     child.consent_given_by = given_by.strip()
     child.consent_given_at = given_at
     child.child_assent = child_assent
@@ -537,6 +597,83 @@ def change_child_languages(child: Child, user: User, languages: list[str]) -> No
     child.languages_unmapped = []
     audit.record("child.languages", "child", child.id, {"languages": len(languages), "unmatched_settled": settled})
     db.session.flush()
+
+
+# What a correction may change, by form field (the region is `region_id` on the record); the
+# consent has its own form, and the case reference, organization and dates never change.
+CORRECTABLE = ("given_name", "family_name", "sex", "birth_date", "estimated_age", "nationality", "languages",
+               "needs", "region")
+
+
+def correction_refusal(user: User, child: Child) -> DomainError | None:
+    """Why `user` may not correct this child's record, or None if they may: only caseworkers
+    of the registering organization correct it, and nobody once it is anonymized (its names
+    and birth date were removed for good; a correction would bring personal data back)."""
+    if user.role != CASEWORKER or user.organization_id != child.organization_id:
+        return NotAllowed(_("Only caseworkers of the child's organization correct the child's record."))
+    if child.anonymized_at is not None:
+        return InvalidMove(_("This record was anonymized on %(date)s: the child's names and date of birth "
+                             "were removed for data protection, so it can no longer be corrected.",
+                             date=when(child.anonymized_at)))
+    return None
+
+
+def require_correctable(user: User, child: Child) -> None:
+    refusal = correction_refusal(user, child)
+    if refusal is not None:
+        raise refusal
+
+
+def _identity_changes(child: Child, given_name: str, family_name: str, birth_date: date | None,
+                      estimated_age: int | None) -> bool:
+    """Whether a correction touches what makes two records look like one child."""
+    return (name_key(given_name, family_name) != child.name_key or birth_date != child.birth_date
+            or (birth_date is None and estimated_age != child.estimated_age))
+
+
+def duplicates_after_correction(child: Child, *, given_name: str, family_name: str, birth_date: date | None,
+                                estimated_age: int | None, **_other_fields) -> list[Child]:
+    """The organization's other children that the corrected record would look like (see
+    `likely_duplicates`). Only a correction of the names or the age is compared: a record
+    already told apart from its namesake at registration is not asked about again when,
+    say, its needs change."""
+    if not _identity_changes(child, given_name, family_name, birth_date, estimated_age):
+        return []
+    return likely_duplicates(child.organization_id, given_name, family_name, birth_date, estimated_age,
+                             exclude_child_id=child.id)
+
+
+def correct_child(child: Child, user: User, *, given_name: str, family_name: str, sex: str,
+                  birth_date: date | None, estimated_age: int | None, nationality: str, languages: list[str],
+                  needs: list[str], region_id: int | None) -> list[str]:
+    """Correct a child's record after registration, under the rules of registering
+    (`child_problems`: every problem at once, and nothing changed when there is one), by a
+    caseworker of the registering organization, never once anonymized. Returns the fields
+    that changed (as CORRECTABLE names them); the name key is folded again, and one audit
+    event `child.update` names the changed fields and the case reference, never their
+    values: oversight reads the audit trail and never sees a child's name."""
+    require_correctable(user, child)
+    problems = child_problems(given_name=given_name, sex=sex, birth_date=birth_date, estimated_age=estimated_age,
+                              languages=languages, needs=needs, region_id=region_id)
+    if problems:
+        raise InvalidFields(problems)
+    new = {
+        "given_name": given_name.strip(), "family_name": (family_name or "").strip(), "sex": sex,
+        "birth_date": birth_date, "estimated_age": estimated_age if birth_date is None else None,
+        "nationality": (nationality or "").strip(), "languages": spoken.chosen(languages), "needs": list(needs),
+        "region": region_id,
+    }
+    changed = [name for name in CORRECTABLE if getattr(child, "region_id" if name == "region" else name) != new[name]]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(child, "region_id" if name == "region" else name, new[name])
+    if "languages" in changed:
+        child.languages_unmapped = []  # the languages were chosen again: what was not matched is settled
+    child.name_key = name_key(child.given_name, child.family_name)
+    audit.record("child.update", "child", child.id, {"case_reference": child.case_reference, "fields": changed})
+    db.session.flush()
+    return changed
 
 
 # --- finding a bed ---------------------------------------------------------------------------
@@ -591,14 +728,23 @@ def suggest_pools(child: Child, limit: int = 20, exclude_pool_id: int | None = N
     return suggestions[:limit]
 
 
+def referral_problems(child: Child, pool: BedPool) -> dict[str, str]:
+    """What stops referring this child to this pool, by form field: the pool admits the
+    child (sex and age), and its shelter is open for referrals."""
+    if not pool_fits_child(pool, child):
+        return {"pool": _("This pool does not admit this child (sex or age).")}
+    if pool.shelter.status != "open":
+        return {"pool": _("This shelter is not open for referrals now.")}
+    return {}
+
+
 def create_referral(user: User, child: Child, pool: BedPool, urgency: str, note: str) -> Referral:
     """A draft referral of one of the organization's children to a pool that admits them."""
     if user.role != CASEWORKER or child.organization_id != user.organization_id:
         raise NotAllowed(_("Only caseworkers of the child's organization refer the child."))
-    if not pool_fits_child(pool, child):
-        raise InvalidInput(_("This pool does not admit this child (sex or age)."))
-    if pool.shelter.status != "open":
-        raise InvalidMove(_("This shelter is not open for referrals now."))
+    problems = referral_problems(child, pool)
+    if problems:
+        raise InvalidFields(problems)
     at = now()
     referral = Referral(child=child, pool=pool, referring_organization_id=user.organization_id,
                         caseworker=user, status=DRAFT, urgency=urgency, note=note.strip(),

@@ -8,7 +8,7 @@ from coordination.audit.models import AuditEvent
 from coordination.extensions import db
 
 LONG = "x" * 10_000
-REFUSAL = re.compile(r'class="(?:refusal|error|flash flash-error)"[^>]*>(.*?)</(?:p|span|div)>', re.S)
+REFUSAL = re.compile(r'class="(?:refusal|error|flash flash-error)"[^>]*>(.*?)</(?:p|span|div|li)>', re.S)
 TEMPORARY_PASSWORD = re.compile(r"data-temporary-password>([^<]+)</code>")
 
 

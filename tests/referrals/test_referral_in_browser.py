@@ -56,11 +56,17 @@ def open_from_queue(page, section: str, case_reference: str, referral_path: str)
 
 
 def take_step(page, action: str, expected_status: str, reason: str | None = None):
-    """Press the step's button on an open referral page and check that htmx swapped the
+    """Press the step's button (for a decision, after opening it and reading what it will do)
+    on an open referral page and check that htmx swapped the
     status panel in place: a 200 to an htmx POST carrying the CSRF header, the new status,
     the same document at the same address."""
     url = page.url
     set_marker(page)
+    decision = page.locator(f"#referral-state details.decision-{action}")
+    if decision.count():  # a decision says what will happen before its button shows
+        expect(decision.locator("form")).to_be_hidden()
+        decision.locator("summary").click()
+        expect(decision.locator(".consequence")).to_be_visible()
     form = page.locator(f"#referral-state form.move.move-{action}")
     if reason is not None:
         form.locator("textarea[name=reason_text]").fill(reason)

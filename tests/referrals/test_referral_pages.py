@@ -10,6 +10,7 @@ from coordination import clock
 from coordination.beds.models import BedPool
 from coordination.extensions import db
 from coordination.referrals.models import Referral
+from coordination.referrals.services import MOVES
 from coordination.words import timeline_step, word
 
 from .pages import (
@@ -698,3 +699,22 @@ def test_bad_list_filters_answer_400_with_a_message(caseworker, query, htmx):
         assert_fragment_only(response, "referral-list")
     else:
         assert_whole_page(response)
+
+
+@pytest.mark.parametrize("status, action", [("submitted", "accept"), ("submitted", "decline"),
+                                            ("accepted", "approve"), ("accepted", "reject"),
+                                            ("placed", "discharge")])
+def test_a_decision_that_changes_a_childs_life_says_what_will_happen_and_asks_once(make, login_as, status, action):
+    referral = make.referral(status=status)
+    person = login_as(make.actor_for(action, referral))
+    page = body(person.get(f"/referrals/{referral.id}"))
+    decision = re.search(rf'<details class="decision decision-{action}">(.*?)</details>', page, re.S)
+    assert decision, f"{action} is not asked as a decision"
+    assert str(MOVES[action].consequence) in decision.group(1)
+    assert f"Confirm: {MOVES[action].label}" in decision.group(1)
+
+
+def test_recording_an_arrival_is_not_asked_twice(make, login_as):
+    referral = make.referral(status="approved")
+    page = body(login_as(make.actor_for("place", referral)).get(f"/referrals/{referral.id}"))
+    assert "decision-place" not in page and ">Record arrival</button>" in page
