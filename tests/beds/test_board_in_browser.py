@@ -32,6 +32,7 @@ def test_plus_one_occupied_reaches_an_open_board_without_a_reload(make, new_page
     staff = make.user(SHELTER_STAFF, organization=operator)
     caseworker = make.user(CASEWORKER, organization=make.organization(kind="state"))
     shelter_id, pool_id, other_pool_id, staff_id = shelter.id, pool.id, other_pool.id, staff.id
+    shelter_name = shelter.name
 
     board = new_page(caseworker)
     board.goto("/beds")
@@ -61,6 +62,12 @@ def test_plus_one_occupied_reaches_an_open_board_without_a_reload(make, new_page
     expect(free_on_board).to_have_attribute("data-free", "2", timeout=BOARD_REFRESH_SECONDS * 5 * 1000)
     expect(board.locator(f"#board-pool-{other_pool_id} strong")).to_have_attribute("data-free", "3")
     assert still_same_document(board), "the board reloaded instead of refreshing in place"
+    # The changed row is marked, in words too, and the change is said once for screen readers.
+    expect(board.locator(f"#board-pool-{pool_id}")).to_have_class("changed")
+    expect(board.locator(f"#board-pool-{pool_id} .changed-tag")).to_have_text("changed")
+    expect(board.locator(f"#board-pool-{other_pool_id}")).not_to_have_class("changed")
+    expect(board.locator("#board-news")).to_have_text(
+        f"Changed since the last refresh: {shelter_name} · Girls 12–17, now 2 free")
     assert board.url.endswith("/beds")
 
     assert shelter_page.script_errors == [] and board.script_errors == []
