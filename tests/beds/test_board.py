@@ -16,7 +16,7 @@ from coordination.extensions import db
 from ..conftest import Client, make_app
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
-ROW = re.compile(r'<tr id="board-pool-(\d+)">(.*?)</tr>', re.S)
+ROW = re.compile(r'<tr id="board-pool-(\d+)"[^>]*>(.*?)</tr>', re.S)
 FREE_TOTAL = re.compile(r'data-free="(\d+)">\d+</strong> / (\d+)')
 ALERT = re.compile(r'<div class="refusal" role="alert">(.*?)</div>', re.S)
 

@@ -112,7 +112,7 @@ POOL_CHOICE = re.compile(r'type="radio" name="pool" value="(\d+)"[^>]*>\s*<stron
 # On a draft's page: "Refer to this pool instead" buttons, disabled when the pool is full.
 REPOINT_CHOICE = re.compile(r'name="pool" value="(\d+)">\s*<button type="submit"( disabled)?>')
 POOL_ROW = re.compile(r'<tr id="pool-(\d+)".*?</tr>', re.S)
-BOARD_ROW = re.compile(r'<tr id="board-pool-(\d+)">.*?data-free="(\d+)">\d+</strong> / (\d+)', re.S)
+BOARD_ROW = re.compile(r'<tr id="board-pool-(\d+)"[^>]*>.*?data-free="(\d+)">\d+</strong> / (\d+)', re.S)
 QUEUE_SECTION = re.compile(r'<h2 id="queue-(\w+)"(.*?)(?=<h2|\Z)', re.S)
 # What a page says when it refuses: a refusal, a field's error, or a flashed error.
 REFUSAL = re.compile(r'class="(?:refusal|error|flash flash-error)"[^>]*>([^<]+)<')

@@ -78,7 +78,7 @@ def test_each_decision_renews_the_hold_from_its_own_time(cast):
 
 # --- an overdue hold stops counting at once ----------------------------------------------------
 
-BOARD_ROW = r'<tr id="board-pool-{id}">(.*?)</tr>'
+BOARD_ROW = r'<tr id="board-pool-{id}"[^>]*>(.*?)</tr>'
 
 
 def free_on_board(app, user, pool) -> int:
