@@ -82,8 +82,9 @@ def serve_demo_command(host: str, port: int) -> None:
     db.session.remove()
     click.echo(f"\nShelter coordination is running at http://{host}:{port}/")
     click.echo(f"Demo logins (password: {DEMO_PASSWORD}):")
-    for email, name, role, organization in USERS:
-        click.echo(f"  {email:<22} {role:<14} {organization}")
+    width = max(len(user[0]) for user in USERS)
+    for email, _name, role, organization in USERS:
+        click.echo(f"  {email:<{width}} {role:<14} {organization}")
     click.echo("Press Ctrl+C to stop.\n")
     run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
 
