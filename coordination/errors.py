@@ -29,6 +29,17 @@ class InvalidInput(DomainError):
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.field = field  # the form field the refusal is about, when it is about one
+        # The refusal by form field, {field: message}: what a form shows under each field.
+        self.problems = {field: message} if field else {}
+
+
+class InvalidFields(InvalidInput):
+    """Several problems at once, each about one form field, so that one answer names them
+    all instead of one per round: {field: message}."""
+
+    def __init__(self, problems: dict[str, str]):
+        super().__init__(" ".join(problems.values()))
+        self.problems = dict(problems)
 
 
 class Conflict(DomainError):

@@ -9,6 +9,7 @@ from wtforms import DateTimeLocalField, Field, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from . import languages
+from .errors import DomainError
 from .i18n import to_utc
 
 
@@ -30,6 +31,29 @@ class Form(FlaskForm):
             return _AppTranslations()
 
 
+def report_problems(form: Form, problems: dict[str, str]) -> None:
+    """Show the service's problems ({field: message}) beside WTForms' own, so that one answer
+    names every problem. Each goes under its field, unless WTForms already said what is wrong
+    there (its word is the more exact: "Not a valid date value" rather than "missing"); a
+    problem about no field of this form goes above the form."""
+    for name, message in problems.items():
+        field = form._fields.get(name)
+        if field is None:
+            form.form_errors.append(message)
+        elif not field.errors:
+            field.errors = [*field.errors, message]
+
+
+def report_refusal(form: Form, refusal: DomainError) -> None:
+    """A service's refusal shown on the form it refused: each problem under its field when
+    the refusal names fields (InvalidInput, InvalidFields), else above the form."""
+    problems = getattr(refusal, "problems", None)
+    if problems:
+        report_problems(form, problems)
+    else:
+        form.form_errors.append(refusal.message)
+
+
 EARLIEST, LATEST = datetime(2000, 1, 1), datetime(2100, 1, 1)
 
 
@@ -43,6 +67,9 @@ class LocalDateTimeField(DateTimeLocalField):
 
     @property
     def utc(self) -> datetime | None:
+        """The time in UTC; None when none was typed or it is out of range (refused above)."""
+        if self.data is None or not EARLIEST <= self.data < LATEST:
+            return None
         return to_utc(self.data)
 
 

@@ -183,5 +183,5 @@ def chosen(codes) -> list[str]:
     refused, whatever sent it."""
     codes = distinct(codes or [])
     if unknown(codes):
-        raise InvalidInput(_("Choose the languages from the list offered."))
+        raise InvalidInput(_("Choose the languages from the list offered."), field="languages")
     return codes

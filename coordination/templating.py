@@ -8,7 +8,7 @@ from . import i18n, languages
 from .accounts.forms import LogoutForm
 from .beds import services as bed_services
 from .clock import now
-from .words import timeline_step, word
+from .words import record_part, timeline_step, word
 
 
 def waited_for(moment: datetime | None) -> str:
@@ -53,6 +53,7 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.filters["since"] = waited_for
     app.jinja_env.filters["datetime"] = i18n.when
     app.jinja_env.filters["word"] = word
+    app.jinja_env.filters["record_part"] = record_part  # "birth_date" -> "Date of birth"
     app.jinja_env.filters["language_names"] = languages.listed  # codes -> "Persian, Russian"
 
     @app.context_processor

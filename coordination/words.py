@@ -46,6 +46,18 @@ def word(key: str) -> str:
     return str(WORDS.get(key, key))
 
 
+# The parts of a child's record, as its history names those a correction changed.
+RECORD_PARTS = {
+    "given_name": _l("Given name"), "family_name": _l("Family name"), "sex": _l("Sex"),
+    "birth_date": _l("Date of birth"), "estimated_age": _l("Estimated age"), "nationality": _l("Nationality"),
+    "languages": _l("Languages"), "needs": _l("Needs"), "region": _l("Current region"),
+}
+
+
+def record_part(name: str) -> str:
+    return str(RECORD_PARTS.get(name, name))
+
+
 
 
 # One line of a referral's timeline per status reached: who did what, as a sentence of its own

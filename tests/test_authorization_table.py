@@ -56,6 +56,8 @@ TABLE = {
     ("referrals.print_child", "GET"): CHILD_RECORD,
     ("referrals.record_consent", "POST"): CHILD_RECORD,
     ("referrals.change_child_languages", "POST"): CHILD_RECORD,
+    ("referrals.edit_child", "GET"): CHILD_RECORD,
+    ("referrals.edit_child", "POST"): CHILD_RECORD,
     ("referrals.referrals", "GET"): row(oversight=FORBIDDEN, admin=FORBIDDEN),
     ("referrals.new_referral", "GET"): CASEWORKERS,
     ("referrals.new_referral", "POST"): CASEWORKERS,

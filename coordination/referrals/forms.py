@@ -4,8 +4,9 @@ from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectF
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import Form, LanguagesField, LocalDateTimeField
+from ..forms import Form, LanguagesField, LocalDateTimeField, report_problems
 from ..words import DECLINE_LABELS, NEED_LABELS, SEX_LABELS, URGENCY_LABELS, WORDS
+from . import services
 from .models import STATUSES
 
 
@@ -14,7 +15,11 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ChildForm(Form):
+class ChildRecordForm(Form):
+    """A child's own record: what registering sets and a correction changes. Validating
+    asks WTForms and the service's rules (services.child_problems) together, so one answer
+    names every problem, each under its own field."""
+
     given_name = StringField(_l("Given name"), validators=[InputRequired(_l("Enter the given name.")), Length(max=200)])
     family_name = StringField(_l("Family name"), validators=[Optional(), Length(max=200)])
     sex = SelectField(_l("Sex"), choices=list(SEX_LABELS.items()),
@@ -26,10 +31,43 @@ class ChildForm(Form):
     languages = LanguagesField(_l("Languages the child speaks"))
     needs = MultiCheckboxField(_l("Needs"), choices=list(NEED_LABELS.items()), validators=[Optional()])
     region = SelectField(_l("Current region"), choices=[], validators=[InputRequired()])
+    confirm_not_duplicate = BooleanField(_l("This is a different child; save anyway"))
+
+    def record(self) -> dict:
+        """The record as the services take it (register_child, correct_child)."""
+        region = self.region.data or ""
+        return {
+            "given_name": self.given_name.data or "", "family_name": self.family_name.data or "",
+            "sex": self.sex.data, "birth_date": self.birth_date.data, "estimated_age": self.estimated_age.data,
+            "nationality": self.nationality.data or "", "languages": self.languages.data or [],
+            "needs": self.needs.data or [],
+            "region_id": int(region) if region.isascii() and region.isdigit() and int(region) < 2**31 else None,
+        }
+
+    def rule_problems(self) -> dict[str, str]:
+        """The service's rules over what was typed."""
+        return services.child_problems(**self.record())
+
+    def validate(self, extra_validators=None) -> bool:
+        super().validate(extra_validators)
+        problems = self.rule_problems()
+        if self.birth_date.data is None and self.estimated_age.errors:
+            # An age was typed, out of range or unreadable, and WTForms said so: it is not also missing.
+            problems.pop("birth_date", None)
+        report_problems(self, problems)
+        return not self.errors
+
+
+class ChildForm(ChildRecordForm):
+    """Registering a child: the record, and the consent to share if it is known yet."""
+
     consent_given_by = StringField(_l("Consent to share given by"), validators=[Optional(), Length(max=200)])
     consent_given_at = LocalDateTimeField(_l("Consent given at"), validators=[Optional()])
     child_assent = BooleanField(_l("The child agrees (assent)"))
-    confirm_not_duplicate = BooleanField(_l("This is a different child; save anyway"))
+
+    def rule_problems(self) -> dict[str, str]:
+        return services.child_problems(**self.record(), consent_given_by=self.consent_given_by.data or "",
+                                       consent_given_at=self.consent_given_at.utc)
 
 
 class ChildLanguagesForm(Form):
@@ -42,6 +80,12 @@ class ConsentForm(Form):
     consent_given_at = LocalDateTimeField(_l("Consent given at"),
                                           validators=[InputRequired(_l("Give the date and time of the consent."))])
     child_assent = BooleanField(_l("The child agrees (assent)"))
+
+    def validate(self, extra_validators=None) -> bool:
+        """WTForms' checks and the service's (services.consent_problems) in one answer."""
+        super().validate(extra_validators)
+        report_problems(self, services.consent_problems(self.consent_given_by.data or "", self.consent_given_at.utc))
+        return not self.errors
 
 
 class ReferralForm(Form):

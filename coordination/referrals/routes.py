@@ -1,5 +1,7 @@
 """Children and referrals. Each view: load what the user may see (404 otherwise), check,
 call one service, commit once, render the page or the fragment htmx asked for."""
+import re
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -7,17 +9,19 @@ from sqlalchemy import select
 
 from ..accounts.models import CASEWORKER, Region
 from ..audit import services as audit
+from ..beds.models import BedPool
 from ..beds.services import load_pool
 from ..clock import now
 from ..errors import DomainError, InvalidInput, NoBedAvailable
 from ..extensions import db
+from ..forms import report_problems, report_refusal
 from ..htmx import page_or_fragment, wants_fragment
 from ..i18n import until
 from ..notifications.services import mark_read_for_referral
 from ..words import word
 from . import services
-from .forms import (ChildFilterForm, ChildForm, ChildLanguagesForm, ConsentForm, MoveForm, ReferralFilterForm,
-                    ReferralForm, RepointForm)
+from .forms import (ChildFilterForm, ChildForm, ChildLanguagesForm, ChildRecordForm, ConsentForm, MoveForm,
+                    ReferralFilterForm, ReferralForm, RepointForm)
 from .models import Referral
 
 bp = Blueprint("referrals", __name__)
@@ -68,24 +72,18 @@ def new_child():
         form.region.data = str(current_user.organization.region_id)
     duplicates = []
     status = 200
-    if form.validate_on_submit():
-        region_id = int(form.region.data)
-        duplicates = services.likely_duplicates(current_user.organization_id, form.given_name.data,
-                                                form.family_name.data or "", form.birth_date.data,
-                                                form.estimated_age.data)
+    if form.validate_on_submit():  # WTForms' checks and the service's rules, every problem at once
+        record = form.record()
+        duplicates = services.likely_duplicates(current_user.organization_id, record["given_name"],
+                                                record["family_name"], record["birth_date"], record["estimated_age"])
         if not duplicates or form.confirm_not_duplicate.data:
             try:
                 child = services.register_child(
-                    current_user, given_name=form.given_name.data, family_name=form.family_name.data or "",
-                    sex=form.sex.data, birth_date=form.birth_date.data, estimated_age=form.estimated_age.data,
-                    nationality=form.nationality.data or "", languages=form.languages.data,
-                    needs=form.needs.data or [], region_id=region_id,
-                    consent_given_by=form.consent_given_by.data or "",
-                    consent_given_at=form.consent_given_at.utc or now(),
-                    child_assent=form.child_assent.data)
+                    current_user, **record, consent_given_by=form.consent_given_by.data or "",
+                    consent_given_at=form.consent_given_at.utc or now(), child_assent=form.child_assent.data)
             except DomainError as refusal:
                 db.session.rollback()
-                form.form_errors.append(refusal.message)
+                report_refusal(form, refusal)
                 status = refusal.status
             else:
                 db.session.commit()
@@ -95,6 +93,9 @@ def new_child():
             status = 409
     elif request.method == "POST":
         status = 422
+    if duplicates:
+        services.record_name_views(duplicates, "likely duplicates")  # the warning names them
+        db.session.commit()
     return render_template("referrals/child_new.html", form=form, duplicates=duplicates), status
 
 
@@ -104,16 +105,65 @@ def child(child_id: int):
     return _child_page(child)
 
 
-def _child_page(child, languages_form: ChildLanguagesForm | None = None, status: int = 200):
+def _child_page(child, languages_form: ChildLanguagesForm | None = None, consent_form: ConsentForm | None = None,
+                consent_back: str | None = None, status: int = 200):
     services.record_name_view(child, "child")
     db.session.commit()
-    consent_form = ConsentForm()
+    consent_form = consent_form or ConsentForm(formdata=None)
     history = audit.history_of("child", child.id)
     languages_form = languages_form or ChildLanguagesForm(formdata=None, data={"languages": child.languages})
-    return render_template("referrals/child.html", child=child, consent_form=consent_form,
+    return render_template("referrals/child.html", child=child, consent_form=consent_form, consent_back=consent_back,
                            languages_form=languages_form,
+                           correction_refusal=services.correction_refusal(current_user, child),
                            history=history, history_users=audit.names_of(history),
                            suggestions=services.suggest_pools(child, limit=5)), status
+
+
+@bp.route(f"/children/<{ID}:child_id>/edit", methods=["GET", "POST"])
+def edit_child(child_id: int):
+    """Correct a child's record after registration (names, sex, age, nationality, languages,
+    needs, region), under the rules of registering, every problem at once; a likely
+    duplicate is pointed out as at registration. Consent has its own form."""
+    child = services.child_for(current_user, child_id) or abort(404)
+    services.require_correctable(current_user, child)
+    # A POST is the record as sent, every field of it; the record as it stands only fills the form at first.
+    form = ChildRecordForm(data=None if request.method == "POST" else _record_of(child))
+    form.region.choices = [(str(r.id), r.local_name) for r in _regions()]
+    duplicates = []
+    status = 200
+    if form.validate_on_submit():
+        record = form.record()
+        duplicates = services.duplicates_after_correction(child, record["given_name"], record["family_name"],
+                                                          record["birth_date"], record["estimated_age"])
+        if not duplicates or form.confirm_not_duplicate.data:
+            try:
+                changed = services.correct_child(child, current_user, **record)
+            except DomainError as refusal:
+                db.session.rollback()
+                report_refusal(form, refusal)
+                status = refusal.status
+            else:
+                db.session.commit()
+                if changed:
+                    flash(_("The record of %(ref)s is corrected.", ref=child.case_reference), "success")
+                else:
+                    flash(_("Nothing was changed: the record already said all that."), "info")
+                return redirect(url_for(".child", child_id=child.id), 303)
+        else:
+            status = 409
+    elif form.is_submitted():
+        status = 422
+    services.record_name_view(child, "correction")
+    services.record_name_views(duplicates, "likely duplicates")  # the warning names them
+    db.session.commit()
+    return render_template("referrals/child_edit.html", form=form, child=child, duplicates=duplicates), status
+
+
+def _record_of(child) -> dict:
+    """What the correction form shows before anything is typed: the record as it stands."""
+    return {"given_name": child.given_name, "family_name": child.family_name, "sex": child.sex,
+            "birth_date": child.birth_date, "estimated_age": child.estimated_age, "nationality": child.nationality,
+            "languages": child.languages, "needs": child.needs, "region": str(child.region_id)}
 
 
 @bp.post(f"/children/<{ID}:child_id>/languages")
@@ -146,20 +196,32 @@ def print_child(child_id: int):
     return render_template("referrals/print.html", child=child)
 
 
+# Where the consent form may send the person back to: a referral's page.
+REFERRAL_PAGE = re.compile(r"/referrals/[0-9]{1,10}")
+
+
 @bp.post(f"/children/<{ID}:child_id>/consent")
 def record_consent(child_id: int):
+    """Record consent to share; a refusal shows the child's page with every problem under
+    its field, and the way back to the referral kept for the next try."""
     child = services.child_for(current_user, child_id) or abort(404)
     form = ConsentForm()
-    if not form.validate():
-        message = next(iter(form.errors.values()))[0]
-        flash(message, "error")
-        return redirect(url_for(".child", child_id=child.id), 303)
-    services.record_consent(child, current_user, form.consent_given_by.data,
-                            form.consent_given_at.utc, form.child_assent.data)
-    db.session.commit()
-    flash(_("Consent recorded."), "success")
-    return redirect(request.form.get("back") if request.form.get("back", "").startswith("/referrals/")
-                    else url_for(".child", child_id=child.id), 303)
+    back = request.form.get("back", "")
+    back = back if REFERRAL_PAGE.fullmatch(back) else None
+    status = 422
+    if form.validate():
+        try:
+            services.record_consent(child, current_user, form.consent_given_by.data,
+                                    form.consent_given_at.utc, form.child_assent.data)
+        except DomainError as refusal:
+            db.session.rollback()
+            report_refusal(form, refusal)
+            status = refusal.status
+        else:
+            db.session.commit()
+            flash(_("Consent recorded."), "success")
+            return redirect(back or url_for(".child", child_id=child.id), 303)
+    return _child_page(child, consent_form=form, consent_back=back, status=status)
 
 
 # --- referrals -------------------------------------------------------------------------------
@@ -199,34 +261,45 @@ def new_referral():
     db.session.commit()
     status = 200
     if request.method == "POST":
-        if form.validate() and chosen is not None:
-            pool = load_pool(_pool_id(form.pool.data)) if _pool_id(form.pool.data) else None
-            if pool is None:
-                form.pool.errors.append(_("Choose one of the pools offered."))
-                status = 422
-            else:
-                try:
-                    referral = services.create_referral(current_user, chosen, pool, form.urgency.data,
-                                                        form.note.data or "")
-                except DomainError as refusal:
-                    db.session.rollback()
-                    form.form_errors.append(refusal.message)
-                    status = refusal.status
-                else:
-                    db.session.commit()
-                    if form.then.data == "submit":
-                        return _submit_new(referral)
-                    flash(_("Draft saved; submit it to hold a bed."), "success")
-                    return redirect(url_for(".referral", referral_id=referral.id), 303)
-        else:
-            if chosen is None:
-                form.child.errors.append(_("Choose one of your organization's children without a live referral."))
+        pool = _pool_if_all_is_well(form, chosen)
+        if pool is None:
             status = 422
+        else:
+            try:
+                referral = services.create_referral(current_user, chosen, pool, form.urgency.data,
+                                                    form.note.data or "")
+            except DomainError as refusal:
+                db.session.rollback()
+                report_refusal(form, refusal)
+                status = refusal.status
+            else:
+                db.session.commit()
+                if form.then.data == "submit":
+                    return _submit_new(referral)
+                flash(_("Draft saved; submit it to hold a bed."), "success")
+                return redirect(url_for(".referral", referral_id=referral.id), 303)
     if wants_fragment():
         return page_or_fragment("referrals/new.html", "referrals/_suggestions.html", status=status,
                                 form=form, suggestions=suggestions, chosen=chosen, preset=preset)
     return render_template("referrals/new.html", form=form, suggestions=suggestions, chosen=chosen,
                            preset=preset), status
+
+
+def _pool_if_all_is_well(form: ReferralForm, chosen) -> BedPool | None:
+    """The pool chosen on a new referral, or None with every problem on the form at once:
+    WTForms' checks, the child and the pool chosen, and whether that pool may take that
+    child (services.referral_problems), each under its own field."""
+    form.validate()
+    if chosen is None and form.child.data:  # more exact than WTForms' "Not a valid choice"
+        form.child.errors = [_("Choose one of your organization's children without a live referral.")]
+    pool = None
+    if not form.pool.errors:
+        pool = load_pool(_pool_id(form.pool.data)) if _pool_id(form.pool.data) else None
+        if pool is None:
+            form.pool.errors.append(_("Choose one of the pools offered."))
+        elif chosen is not None:
+            report_problems(form, services.referral_problems(chosen, pool))
+    return None if form.errors else pool
 
 
 def _pool_id(value: str | None) -> int | None:
@@ -311,7 +384,8 @@ def _perform(referral_id: int, action: str):
     form = MoveForm()
     if not form.validate():
         db.session.rollback()  # a refusal changes nothing, not even a repoint made just before
-        return _state_answer(_load_referral(referral_id), next(iter(form.errors.values()))[0], 422)
+        every_problem = " ".join(str(message) for messages in form.errors.values() for message in messages)
+        return _state_answer(_load_referral(referral_id), every_problem, 422)
     try:
         services.move(referral, action, current_user, reason_code=form.reason_code.data or "",
                       reason_text=form.reason_text.data or "", arrived_at=form.arrived_at.utc)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
@@ -210,13 +210,18 @@ def _after_move(referral: Referral, before: str, user: User | None, at: datetime
 
 
 def _check_reason(step: Move, code: str, text: str) -> tuple[str, str]:
+    """The reason a step needs (a code from the list and a text, or a text), refusing with
+    every problem at once."""
     code, text = (code or "").strip(), (text or "").strip()
+    problems = {}
     if step.reason == "code" and code not in DECLINE_CODES:
-        raise InvalidInput(_("Choose why you decline: no capacity, not eligible, needs not met, or other."))
+        problems["reason_code"] = _("Choose why you decline: no capacity, not eligible, needs not met, or other.")
     if step.reason and not text:
-        raise InvalidInput(_("Give a reason; the caseworker and the audit trail need it."))
-    if len(text) > 2000:
-        raise InvalidInput(_("Keep the reason under 2,000 characters."))
+        problems["reason_text"] = _("Give a reason; the caseworker and the audit trail need it.")
+    elif len(text) > 2000:
+        problems["reason_text"] = _("Keep the reason under 2,000 characters.")
+    if problems:
+        raise InvalidFields(problems)
     return (code if step.reason == "code" else ""), (text if step.reason else "")
 
 
@@ -505,20 +510,30 @@ def consent_problems(given_by: str, given_at: datetime | None, *, required: bool
     return problems
 
 
-def child_problems(*, given_name: str, sex: str, birth_date: date | None, estimated_age: int | None,
-                   languages: list[str], needs: list[str], region_id: int | None, consent_given_by: str = "",
-                   consent_given_at: datetime | None = None, **_other_fields) -> dict[str, str]:
+def _longer_than(most: int) -> str:
+    return ngettext("Field cannot be longer than %(max)d character.",
+                    "Field cannot be longer than %(max)d characters.", most, max=most)
+
+
+def child_problems(*, given_name: str, family_name: str, sex: str, birth_date: date | None,
+                   estimated_age: int | None, nationality: str, languages: list[str], needs: list[str],
+                   region_id: int | None, consent_given_by: str = "",
+                   consent_given_at: datetime | None = None) -> dict[str, str]:
     """Every problem with a child's record, by form field, all at once (empty when there is
-    none): a given name; the child's sex; a date of birth or an estimated age; a birth date
-    neither in the future nor 18 or more years ago, and an estimated age of 0 to 17 (children
-    registered here are under 18); languages and needs from their lists; a known region; and
-    consent, when recorded, not given in the future. Registering and correcting a record
-    refuse on any of these; their forms ask first, so one answer names every problem.
-    Fields the rules do not judge (family name, nationality) may be passed along."""
+    none): a given name; names and nationality that fit their columns; the child's sex; a
+    date of birth or an estimated age; a birth date neither in the future nor 18 or more
+    years ago, and an estimated age of 0 to 17 (children registered here are under 18);
+    languages and needs from their lists; a known region; and consent, when recorded, not
+    given in the future. Registering and correcting a record refuse on any of these; their
+    forms ask first, so one answer names every problem."""
     problems = {}
     today = now().date()
     if not (given_name or "").strip():
         problems["given_name"] = _("Enter the given name.")
+    for name, value, most in (("given_name", given_name, 200), ("family_name", family_name, 200),
+                              ("nationality", nationality, 100)):
+        if len((value or "").strip()) > most:
+            problems[name] = _longer_than(most)
     if sex not in CHILD_SEXES:
         problems["sex"] = _("Choose the child's sex.")
     if birth_date is None and estimated_age is None:
@@ -547,9 +562,10 @@ def register_child(user: User, *, given_name: str, family_name: str, sex: str, b
     languages are codes from the list (coordination.languages); anything else is refused."""
     if user.role != CASEWORKER:
         raise NotAllowed(_("Only caseworkers register children."))
-    problems = child_problems(given_name=given_name, sex=sex, birth_date=birth_date, estimated_age=estimated_age,
-                              languages=languages, needs=needs, region_id=region_id,
-                              consent_given_by=consent_given_by, consent_given_at=consent_given_at)
+    problems = child_problems(given_name=given_name, family_name=family_name, sex=sex, birth_date=birth_date,
+                              estimated_age=estimated_age, nationality=nationality, languages=languages, needs=needs,
+                              region_id=region_id, consent_given_by=consent_given_by,
+                              consent_given_at=consent_given_at)
     if problems:
         raise InvalidFields(problems)
     languages = spoken.chosen(languages)
@@ -603,6 +619,7 @@ def change_child_languages(child: Child, user: User, languages: list[str]) -> No
 # consent has its own form, and the case reference, organization and dates never change.
 CORRECTABLE = ("given_name", "family_name", "sex", "birth_date", "estimated_age", "nationality", "languages",
                "needs", "region")
+_COLUMN = {"region": "region_id"}
 
 
 def correction_refusal(user: User, child: Child) -> DomainError | None:
@@ -631,8 +648,8 @@ def _identity_changes(child: Child, given_name: str, family_name: str, birth_dat
             or (birth_date is None and estimated_age != child.estimated_age))
 
 
-def duplicates_after_correction(child: Child, *, given_name: str, family_name: str, birth_date: date | None,
-                                estimated_age: int | None, **_other_fields) -> list[Child]:
+def duplicates_after_correction(child: Child, given_name: str, family_name: str, birth_date: date | None,
+                                estimated_age: int | None) -> list[Child]:
     """The organization's other children that the corrected record would look like (see
     `likely_duplicates`). Only a correction of the names or the age is compared: a record
     already told apart from its namesake at registration is not asked about again when,
@@ -653,8 +670,9 @@ def correct_child(child: Child, user: User, *, given_name: str, family_name: str
     event `child.update` names the changed fields and the case reference, never their
     values: oversight reads the audit trail and never sees a child's name."""
     require_correctable(user, child)
-    problems = child_problems(given_name=given_name, sex=sex, birth_date=birth_date, estimated_age=estimated_age,
-                              languages=languages, needs=needs, region_id=region_id)
+    problems = child_problems(given_name=given_name, family_name=family_name, sex=sex, birth_date=birth_date,
+                              estimated_age=estimated_age, nationality=nationality, languages=languages, needs=needs,
+                              region_id=region_id)
     if problems:
         raise InvalidFields(problems)
     new = {
@@ -663,11 +681,11 @@ def correct_child(child: Child, user: User, *, given_name: str, family_name: str
         "nationality": (nationality or "").strip(), "languages": spoken.chosen(languages), "needs": list(needs),
         "region": region_id,
     }
-    changed = [name for name in CORRECTABLE if getattr(child, "region_id" if name == "region" else name) != new[name]]
+    changed = [name for name in CORRECTABLE if getattr(child, _COLUMN.get(name, name)) != new[name]]
     if not changed:
         return []
     for name in changed:
-        setattr(child, "region_id" if name == "region" else name, new[name])
+        setattr(child, _COLUMN.get(name, name), new[name])
     if "languages" in changed:
         child.languages_unmapped = []  # the languages were chosen again: what was not matched is settled
     child.name_key = name_key(child.given_name, child.family_name)

@@ -24,6 +24,7 @@ from coordination.accounts.models import Organization, Region, User
 from coordination.beds.models import SERVICES, SEXES, BedPool, Shelter
 from coordination.extensions import db
 from coordination.referrals import services as referral_services
+from coordination.referrals.models import Child
 
 from ..conftest import PASSWORD, Client
 from .checks import inline_code
@@ -296,6 +297,19 @@ def _new_child(w: World, path: str) -> dict:
             "child_assent": "y", "confirm_not_duplicate": "y"}
 
 
+RECORD_FIELDS = tuple(name for name in CHILD_FIELDS if not name.startswith(("consent_", "child_assent")))
+RECORD_TEXT = ("given_name", "family_name", "nationality")
+
+
+def _child_record(w: World, path: str) -> dict:
+    """An honest correction: the record as it stands, with the age and the needs put right."""
+    child = _fresh(Child, _id(path, 1))
+    return {"given_name": child["given_name"], "family_name": child["family_name"], "sex": child["sex"],
+            "birth_date": "2012-05-01", "estimated_age": "", "nationality": "Syrian",
+            "languages": list(child["languages"]) or ["ar"], "needs": ["medical", "psychosocial"],
+            "region": str(child["region_id"]), "confirm_not_duplicate": "y"}
+
+
 def _new_referral(w: World, path: str) -> dict:
     boys = next(p for p in w.pools if p.admits_sex == "male")
     return {"child": str(w.child_unreferred.id), "pool": str(boys.id), "urgency": "urgent",
@@ -342,6 +356,12 @@ FORMS = [
          text=("consent_given_by", "back"),
          edges=({"consent_given_at": "0001-01-01T00:00"}, {"consent_given_at": "9999-12-31T23:59"}),
          pages=lambda w: [f"/children/{w.child_without_consent.id}", f"/children/{w.child_unreferred.id}"]),
+    Form("child's record", "POST",
+         lambda w: [f"/children/{c.id}/edit" for c in (w.child_unreferred, w.child_without_consent, w.rival_child)],
+         RECORD_FIELDS, "caseworker", valid=_child_record, text=RECORD_TEXT,
+         pages=lambda w: [f"/children/{w.child_unreferred.id}/edit", f"/children/{w.child_unreferred.id}"],
+         edges=({"birth_date": "0001-01-01"}, {"birth_date": "9999-12-31"}, {"estimated_age": str(10**30)},
+                {"birth_date": "", "estimated_age": "18"}, {"region": str(2**31)})),
     Form("child's languages", "POST",
          lambda w: [f"/children/{c.id}/languages" for c in (w.child_unreferred, w.child_without_consent, w.rival_child)],
          ("languages",), "caseworker", valid=lambda w, path: {"languages": ["ar", "ku"]},
