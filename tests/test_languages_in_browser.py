@@ -28,7 +28,8 @@ def test_staff_and_guardianship_do_their_steps_in_their_language(make, new_page,
     guardian_who = f"{guardian.name} ({guardian_office.name})"
     with force_locale(language):
         words = {
-            "more": gettext("One bed more %(what)s in %(pool)s", what=word("occupied"), pool="Girls 12–17"),
+            # The button shows "+1", and says the rest to a screen reader.
+            "more": "+1 " + gettext("One bed more %(what)s in %(pool)s", what=word("occupied"), pool="Girls 12–17"),
             "saved": gettext("Saved."),
             "accept": gettext("Accept"),
             "confirm accept": gettext("Confirm: %(step)s", step=gettext("Accept")),

@@ -48,7 +48,7 @@ def test_plus_one_occupied_reaches_an_open_board_without_a_reload(make, new_page
     expect(row.locator("output[data-count=occupied]")).to_have_text("2")
     set_marker(shelter_page)
 
-    row.get_by_role("button", name="One bed more occupied in Girls 12–17", exact=True).click()
+    row.get_by_role("button", name="+1 One bed more occupied in Girls 12–17", exact=True).click()
 
     # The staff's own row was swapped in by htmx: new numbers and the row's own notice,
     # in the same document, at the same address (a plain POST would land on #pool-N).

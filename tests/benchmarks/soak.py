@@ -176,7 +176,7 @@ class PoolRow:
                 continue
             rows.append(cls(
                 pool_id=int(match.group(1)), version=int(version.group(1)),
-                capacity=int(re.search(r'<td class="num">(\d+)</td>', row).group(1)),
+                capacity=int(re.search(r'<td class="num"[^>]*>(\d+)</td>', row).group(1)),
                 occupied=int(re.search(r'data-count="occupied">(\d+)<', row).group(1)),
                 out_of_service=int(re.search(r'data-count="out_of_service">(\d+)<', row).group(1)),
                 free=int(re.search(r'data-free="(\d+)"', row).group(1))))

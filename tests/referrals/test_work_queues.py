@@ -21,7 +21,7 @@ from .pages import (
 )
 
 QUEUE_PART = re.compile(r'<h2 id="queue-(\w+)">(.*?)(?=<h2 id="queue-|</section>)', re.S)
-QUEUE_ROW = re.compile(r'<tr>\s*<td><a href="/referrals/(\d+)">[^<]*</a></td>.*?<td>([^<]*)</td>\s*</tr>', re.S)
+QUEUE_ROW = re.compile(r'<tr>\s*<td[^>]*><a href="/referrals/(\d+)">[^<]*</a></td>.*?<td[^>]*>([^<]*)</td>\s*</tr>', re.S)
 BADGE = re.compile(r'<span class="badge">(\d+)')
 
 
