@@ -325,7 +325,9 @@ def _demo_day(started: datetime, scale: float) -> tuple[int, int]:
     only while the demo's caseworkers have registered no child, and only if every pool the
     day uses still has the beds it needs; returns how many children and referrals the
     demo's caseworkers have."""
-    from .beds import services as beds
+    from .availability import pools_of
+    from .beds import operations as beds
+    from .beds.parts import keeps_shelter
     from .referrals import services as referrals
     from .referrals.models import Child, Referral
 
@@ -389,10 +391,9 @@ def _demo_day(started: datetime, scale: float) -> tuple[int, int]:
 
     def confirm(shelter_name, hours):
         shelter = db.session.scalar(select(Shelter).where(Shelter.name == shelter_name))
-        staff = next(u for u in people.values()
-                     if u.role == SHELTER_STAFF and u.organization_id == shelter.organization_id)
+        staff = next(u for u in people.values() if keeps_shelter(u, shelter))
         with _at(at(hours), staff):
-            for pool in beds.pools_of(shelter):
+            for pool in pools_of(shelter):
                 beds.confirm_counts(pool, staff, pool.version)
 
     for shelter_name, hours in CONFIRMED.items():
@@ -437,6 +438,6 @@ def _day_fits(people: dict[str, User]) -> bool:
         pool = _demo_pool(shelter, label)
         if pool is None or pool.shelter.status != "open" or not pool.shelter.organization.active:
             return False
-        if pool.capacity - pool.occupied - pool.out_of_service - pool.held < needed.get((shelter, label), 0):
+        if pool.capacity - pool.in_use < needed.get((shelter, label), 0):
             return False
     return True

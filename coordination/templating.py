@@ -38,6 +38,21 @@ def admits_words(pool) -> str:
     return cache[key]
 
 
+def can(user, question: str) -> bool:
+    """What a page may ask of the signed-in person, answered by the rule's own domain, so
+    that templates never compare roles themselves."""
+    from .admin.services import may_administer
+    from .audit.services import may_browse
+    from .referrals.services import may_list_referrals, works_with_children
+
+    return {
+        "work_with_children": works_with_children,  # register, list and refer children
+        "list_referrals": may_list_referrals,
+        "browse_audit": may_browse,
+        "administer": may_administer,
+    }[question](user)
+
+
 def _unread_notifications() -> int:
     from flask_login import current_user
 
@@ -60,6 +75,7 @@ def register_templating(app: Flask) -> None:
     def helpers():
         return {
             "logout_form": LogoutForm,
+            "can": can,
             "freshness_of": freshness_of,
             "word": word,
             "timeline_step": timeline_step,

@@ -23,7 +23,8 @@ from coordination import clock
 from coordination.accounts.models import User
 from coordination.audit.models import AuditEvent
 from coordination.audit.services import verify_chain
-from coordination.beds import services as beds
+from coordination import availability
+from coordination.beds import operations as beds
 from coordination.beds.models import BedPool
 from coordination.extensions import db
 from coordination.referrals import services
@@ -180,7 +181,7 @@ def test_expiring_holds_in_two_pools_beside_a_count_change_both_go_through(app, 
         services.expire_overdue_holds()
 
     def one_more_occupied(user):
-        pool = beds.load_pool(ids["pool"])
+        pool = availability.load_pool(ids["pool"])
         beds.adjust_count(pool, user, "occupied", 1, ids["version"])
 
     meeting = Meeting(database_url, "UPDATE referral", nth=2)  # before it closes the second hold

@@ -2,7 +2,8 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, select
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
@@ -87,6 +88,17 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
 
     organization: Mapped[Organization] = relationship()
+
+    @hybrid_property
+    def region_id(self) -> int:
+        """The home region of the user's organization (a guardianship officer's jurisdiction)."""
+        return self.organization.region_id
+
+    @region_id.inplace.expression
+    @classmethod
+    def _region_id_expression(cls):
+        return (select(Organization.region_id).where(Organization.id == cls.organization_id)
+                .correlate_except(Organization).scalar_subquery())
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..accounts.models import ADMIN, Organization, Region, User
+from ..accounts.models import Organization, Region, User
 from ..accounts.services import is_locked
 from ..beds.models import BedPool, Shelter
 from ..errors import DomainError
@@ -28,7 +28,7 @@ PER_PAGE = 50
 
 @bp.before_request
 def admins_only():
-    if not current_user.is_authenticated or current_user.role != ADMIN:
+    if not services.may_administer(current_user):
         abort(403)
 
 

@@ -14,15 +14,21 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import languages as spoken
 from ..accounts import services as accounts
-from ..accounts.models import ORGANIZATION_KINDS, ROLES, Organization, Region, RolePolicy, User
+from ..accounts.models import ADMIN, ORGANIZATION_KINDS, ROLES, Organization, Region, RolePolicy, User
 from ..audit import services as audit
 from ..beds.forms import MAX_BEDS
 from ..beds.models import SERVICES, SEXES, SHELTER_STATUSES, BedPool, Shelter
 from ..beds.services import record_bed_update
 from ..errors import Conflict, InvalidInput, NotAllowed
 from ..extensions import db
+from ..referrals.services import expire_overdue_holds
 
 MAX_AGE = 17
+
+
+def may_administer(user) -> bool:
+    """Only admins manage regions, organizations, shelters, users and role policies."""
+    return user.is_authenticated and user.role == ADMIN
 
 
 # --- shared checks ---------------------------------------------------------------------------
@@ -339,8 +345,6 @@ def update_pool(pool: BedPool, by: User, label: str, admits_sex: str, min_age: i
     values = _pool_values(label, admits_sex, min_age, max_age, capacity)
     _refuse_taken_label(pool.shelter_id, values["label"], except_id=pool.id)
     # Holds past their deadline no longer count: close them first, as expire-holds would.
-    from ..referrals.services import expire_overdue_holds  # referrals build on beds
-
     expire_overdue_holds(pool_id=pool.id)
     db.session.refresh(pool)
     before = {field: getattr(pool, field) for field in values}
@@ -349,16 +353,15 @@ def update_pool(pool: BedPool, by: User, label: str, admits_sex: str, min_age: i
     result = db.session.execute(
         update(BedPool)
         .where(BedPool.id == pool.id,
-               BedPool.occupied + BedPool.out_of_service + BedPool.held <= values["capacity"])
+               BedPool.in_use <= values["capacity"])
         .values(version=BedPool.version + 1, **values)
         .execution_options(synchronize_session=False))
     db.session.refresh(pool)
     if result.rowcount != 1:
-        in_use = pool.occupied + pool.out_of_service + pool.held
         raise InvalidInput(_(
             "%(used)s beds are in use (%(occupied)s occupied, %(oos)s out of service, %(held)s held "
             "for referrals), so the capacity cannot go below %(used)s. Nothing was changed.",
-            used=in_use, occupied=pool.occupied, oos=pool.out_of_service, held=pool.held))
+            used=pool.in_use, occupied=pool.occupied, oos=pool.out_of_service, held=pool.held))
     changes = {field: [before[field], values[field]] for field in values if before[field] != values[field]}
     if "capacity" in changes:
         record_bed_update(pool, by, _("capacity changed from %(old)s to %(new)s",

@@ -9,12 +9,14 @@ import hashlib
 import json
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import date, timedelta
 
-from sqlalchemy import event as sa_event, select, text
+from sqlalchemy import Select, event as sa_event, select, text
 from sqlalchemy.orm import Session
 
 from ..clock import now
 from ..extensions import db
+from ..i18n import start_of_local_day
 from .models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -157,6 +159,30 @@ def known_actions() -> list[str]:
 
 def known_object_types() -> list[str]:
     return list(db.session.scalars(select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)))
+
+
+def search(user_email: str = "", organization_id: int | None = None, action: str = "", object_type: str = "",
+           object_id: str = "", day_from: date | None = None, day_to: date | None = None) -> Select:
+    """The events that match every filter given, newest first. Days are the reader's local
+    days (Asia/Baku by default), both ends included; an empty filter matches everything."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc())
+    if user_email:
+        from ..accounts.models import User
+
+        query = query.join(User, User.id == AuditEvent.user_id).where(User.email == user_email.strip().lower())
+    if organization_id is not None:
+        query = query.where(AuditEvent.organization_id == organization_id)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if object_type:
+        query = query.where(AuditEvent.object_type == object_type)
+    if object_id:
+        query = query.where(AuditEvent.object_id == object_id.strip())
+    if day_from:
+        query = query.where(AuditEvent.created_at >= start_of_local_day(day_from))
+    if day_to and day_to < date.max:  # up to the last day there is: no bound
+        query = query.where(AuditEvent.created_at < start_of_local_day(day_to + timedelta(days=1)))
+    return query
 
 
 def history_of(object_type: str, object_id) -> list[AuditEvent]:

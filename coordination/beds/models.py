@@ -2,6 +2,7 @@
 from datetime import datetime
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text, literal
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from ..accounts.models import Organization, Region, User
@@ -62,9 +63,7 @@ class BedPool(db.Model):
             "capacity >= 0 AND occupied >= 0 AND out_of_service >= 0 AND held >= 0",
             name="pool_counts_not_negative",
         ),
-        CheckConstraint(
-            "occupied + out_of_service + held <= capacity", name="pool_not_overbooked"
-        ),
+        # pool_not_overbooked, built from `beds_in_use`, is added below the class.
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -87,16 +86,33 @@ class BedPool(db.Model):
 
     shelter: Mapped[Shelter] = relationship(back_populates="pools")
 
+    @hybrid_property
+    def in_use(self):
+        """The beds this pool cannot offer: occupied, out of service or held (on a record, a
+        number; on the class, the SQL expression)."""
+        return beds_in_use(self.occupied, self.out_of_service, self.held)
+
     @property
     def live_holds(self) -> int:
         return self.held - (self.overdue_holds or 0)
 
     @property
     def available(self) -> int:
-        return max(0, self.capacity - self.occupied - self.out_of_service - self.live_holds)
+        """Free beds now: holds past their deadline no longer count."""
+        return max(0, self.capacity - self.in_use + (self.overdue_holds or 0))
 
     def __repr__(self) -> str:
         return f"<BedPool {self.id} {self.label}>"
+
+
+def beds_in_use(occupied, out_of_service, held):
+    """The one definition of the beds a pool cannot offer, for counts in Python and columns
+    or proposed values in SQL alike: `occupied + out_of_service + held <= capacity` always."""
+    return occupied + out_of_service + held
+
+
+BedPool.__table__.append_constraint(
+    CheckConstraint(BedPool.in_use <= BedPool.capacity, name="pool_not_overbooked"))
 
 
 class BedUpdate(db.Model):

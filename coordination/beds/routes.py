@@ -1,15 +1,16 @@
-"""The bed board and shelter pages. Thin: parse, check, call one service, commit, render."""
+"""The bed board and shelter pages. Thin: parse, check, call one operation, commit, render."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import availability
 from ..accounts.models import Region
 from ..errors import DomainError
 from ..extensions import db
 from ..htmx import page_or_fragment, wants_fragment
-from . import services
+from . import operations, services
 from .forms import AdjustCountForm, BoardFilterForm, ConfirmCountsForm, SetCountsForm
 from .models import BedPool, Shelter
 
@@ -28,7 +29,7 @@ def board():
     status = 200
     pools = []
     if form.validate():
-        pools = services.board(services.BoardFilter(
+        pools = availability.board(availability.BoardFilter(
             region_id=int(form.region.data) if form.region.data else None,
             sex=form.sex.data or None,
             age=form.age.data,
@@ -49,7 +50,7 @@ def shelter(shelter_id: int):
 
 def _shelter_page(shelter: Shelter, row_errors: dict | None = None, status: int = 200):
     return render_template(
-        "beds/shelter.html", shelter=shelter, pools=services.pools_of(shelter),
+        "beds/shelter.html", shelter=shelter, pools=availability.pools_of(shelter),
         can_edit=services.can_edit_shelter(current_user, shelter),
         show_address=services.can_see_address(current_user, shelter),
         row_errors=row_errors or {},
@@ -57,7 +58,7 @@ def _shelter_page(shelter: Shelter, row_errors: dict | None = None, status: int 
 
 
 def _load_pool(shelter_id: int, pool_id: int) -> BedPool:
-    pool = services.load_pool(pool_id)
+    pool = availability.load_pool(pool_id)
     if pool is None or pool.shelter_id != shelter_id:
         abort(404)
     return pool
@@ -65,7 +66,7 @@ def _load_pool(shelter_id: int, pool_id: int) -> BedPool:
 
 def _pool_answer(pool: BedPool, status: int = 200, error: str | None = None, notice: str | None = None):
     """The updated row for htmx; the whole shelter page (or a redirect to it) otherwise."""
-    pool = services.load_pool(pool.id)
+    pool = availability.load_pool(pool.id)
     if wants_fragment():
         response = page_or_fragment(
             "beds/shelter.html", "beds/_pool_row.html", status=status, pool=pool,
@@ -101,7 +102,7 @@ def _change_pool(shelter_id: int, pool_id: int, form_class, change, notice: str)
 def adjust(shelter_id: int, pool_id: int):
     return _change_pool(
         shelter_id, pool_id, AdjustCountForm,
-        lambda pool, form: services.adjust_count(
+        lambda pool, form: operations.adjust_count(
             pool, current_user, form.field.data, form.delta.data, form.version.data),
         _("Saved."))
 
@@ -110,7 +111,7 @@ def adjust(shelter_id: int, pool_id: int):
 def set_counts(shelter_id: int, pool_id: int):
     return _change_pool(
         shelter_id, pool_id, SetCountsForm,
-        lambda pool, form: services.set_counts(
+        lambda pool, form: operations.set_counts(
             pool, current_user, form.occupied.data, form.out_of_service.data,
             (form.out_of_service_reason.data or "").strip(), form.version.data),
         _("Saved."))
@@ -120,5 +121,5 @@ def set_counts(shelter_id: int, pool_id: int):
 def confirm(shelter_id: int, pool_id: int):
     return _change_pool(
         shelter_id, pool_id, ConfirmCountsForm,
-        lambda pool, form: services.confirm_counts(pool, current_user, form.version.data),
+        lambda pool, form: operations.confirm_counts(pool, current_user, form.version.data),
         _("Counts confirmed as still true."))

@@ -1,28 +1,26 @@
-"""The rules for bed counts: who may change them, how, and what the board shows."""
-from dataclasses import dataclass
+"""The rules for bed counts: who may change them, how, and how fresh they are.
+
+What referrals do to a pool (holds running out, children placed) is not known here: the
+operations in beds/operations.py settle it and pass it in, so beds never calls upward."""
 from datetime import datetime
 
 from flask_babel import gettext as _, ngettext
-from sqlalchemy import Select, func, select, update
-from sqlalchemy.orm import contains_eager, with_expression
+from sqlalchemy import update
 
-from ..accounts.models import ADMIN, GUARDIANSHIP, SHELTER_STAFF, Organization, Region, User
+from ..accounts.models import ADMIN, User
 from ..audit import services as audit
 from ..clock import now
 from ..errors import Conflict, InvalidInput, NotAllowed
 from ..extensions import db
-from .models import BedPool, BedUpdate, Shelter
+from .models import BedPool, BedUpdate, Shelter, beds_in_use
+from .parts import guards_region_of, keeps_shelter
 
 STAFF_COUNTS = ("occupied", "out_of_service")
 
 
 def can_edit_shelter(user: User, shelter: Shelter) -> bool:
     """Only shelter staff of the organization that runs the shelter keep its counts."""
-    return (
-        user.is_authenticated
-        and user.role == SHELTER_STAFF
-        and user.organization_id == shelter.organization_id
-    )
+    return user.is_authenticated and keeps_shelter(user, shelter)
 
 
 def can_edit_pool(user: User, pool: BedPool) -> bool:
@@ -31,11 +29,7 @@ def can_edit_pool(user: User, pool: BedPool) -> bool:
 
 def can_see_address(user: User, shelter: Shelter) -> bool:
     """The address is for the shelter's own staff, the region's guardianship officers and admins."""
-    if user.role == ADMIN:
-        return True
-    if user.role == GUARDIANSHIP:
-        return user.organization.region_id == shelter.region_id
-    return user.role == SHELTER_STAFF and user.organization_id == shelter.organization_id
+    return user.role == ADMIN or guards_region_of(user, shelter) or keeps_shelter(user, shelter)
 
 
 def _require_edit(user: User, pool: BedPool) -> None:
@@ -43,7 +37,8 @@ def _require_edit(user: User, pool: BedPool) -> None:
         raise NotAllowed(_("Only staff of the organization running this shelter can change its counts."))
 
 
-def adjust_count(pool: BedPool, user: User, field: str, delta: int, expected_version: int) -> BedPool:
+def adjust_count(pool: BedPool, user: User, field: str, delta: int, expected_version: int, *,
+                 placed: int) -> BedPool:
     """Move occupied or out-of-service by one bed, as seen at `expected_version`."""
     _require_edit(user, pool)
     if field not in STAFF_COUNTS or delta not in (-1, 1):
@@ -53,27 +48,27 @@ def adjust_count(pool: BedPool, user: User, field: str, delta: int, expected_ver
     counts[field] += delta
     label = _("occupied") if field == "occupied" else _("out of service")
     reason = _("%(what)s %(sign)s1", what=label, sign="+" if delta > 0 else "−")
-    return _write_counts(pool, user, expected_version, reason=reason,
+    return _write_counts(pool, user, expected_version, placed=placed, reason=reason,
                          oos_reason=pool.out_of_service_reason, **counts)
 
 
 def set_counts(pool: BedPool, user: User, occupied: int, out_of_service: int,
-               out_of_service_reason: str, expected_version: int) -> BedPool:
+               out_of_service_reason: str, expected_version: int, *, placed: int) -> BedPool:
     """Set both staff-kept counts at once, as a person typing them in would."""
     _require_edit(user, pool)
     _check_version(pool, expected_version)
     if out_of_service == 0:
         out_of_service_reason = ""
-    return _write_counts(pool, user, expected_version, occupied=occupied,
+    return _write_counts(pool, user, expected_version, placed=placed, occupied=occupied,
                          out_of_service=out_of_service, oos_reason=out_of_service_reason,
                          reason=_("counts edited"))
 
 
-def confirm_counts(pool: BedPool, user: User, expected_version: int) -> BedPool:
+def confirm_counts(pool: BedPool, user: User, expected_version: int, *, placed: int) -> BedPool:
     """Record that the counts shown, unchanged, are still true right now."""
     _require_edit(user, pool)
     _check_version(pool, expected_version)
-    return _write_counts(pool, user, expected_version, occupied=pool.occupied,
+    return _write_counts(pool, user, expected_version, placed=placed, occupied=pool.occupied,
                          out_of_service=pool.out_of_service,
                          oos_reason=pool.out_of_service_reason, reason=_("counts confirmed"))
 
@@ -84,37 +79,33 @@ def _check_version(pool: BedPool, expected_version: int) -> None:
                          "These are the current numbers; nothing of yours was saved."), pool)
 
 
-def _write_counts(pool: BedPool, user: User, expected_version: int, *, occupied: int,
+def _write_counts(pool: BedPool, user: User, expected_version: int, *, placed: int, occupied: int,
                   out_of_service: int, oos_reason: str, reason: str) -> BedPool:
     """Write the counts in one conditional UPDATE: it matches only if nobody changed the
     pool since `expected_version` and the beds still fit, so the check and the write
-    cannot be separated by another request."""
+    cannot be separated by another request. Occupied never goes below the `placed`
+    children that referrals placed here (their discharge frees those beds); `pool.held`
+    must already leave out holds past their deadline."""
     if occupied < 0 or out_of_service < 0:
         raise InvalidInput(_("A count cannot go below zero."))
-    from ..referrals.services import expire_overdue_holds, placed_in  # referrals build on beds
-
-    placed = placed_in(pool.id)
     if occupied < placed:
         raise InvalidInput(ngettext(
             "%(num)s child placed here through a referral is still in this pool; record the "
             "discharge on the referral instead of lowering the count.",
             "%(num)s children placed here through referrals are still in this pool; record their "
             "discharges on the referrals instead of lowering the count.", placed))
-    # Holds past their deadline no longer count: close them first, as expire-holds would.
-    if expire_overdue_holds(pool_id=pool.id):
-        db.session.refresh(pool)
-    if occupied + out_of_service + pool.held > pool.capacity:
+    used = beds_in_use(occupied, out_of_service, pool.held)
+    if used > pool.capacity:
         raise InvalidInput(_(
             "That would make %(used)s beds occupied, out of service or held in a pool of "
-            "%(capacity)s. Nothing was changed.",
-            used=occupied + out_of_service + pool.held, capacity=pool.capacity))
+            "%(capacity)s. Nothing was changed.", used=used, capacity=pool.capacity))
     stamp = now()
     result = db.session.execute(
         update(BedPool)
         .where(
             BedPool.id == pool.id,
             BedPool.version == expected_version,
-            BedPool.held + occupied + out_of_service <= BedPool.capacity,
+            beds_in_use(occupied, out_of_service, BedPool.held) <= BedPool.capacity,
         )
         .values(
             occupied=occupied,
@@ -164,77 +155,6 @@ def freshness(confirmed_at: datetime | None, at: datetime, fresh_hours: int, sta
     return STALE
 
 
-# --- the board -----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class BoardFilter:
-    region_id: int | None = None
-    sex: str | None = None
-    age: int | None = None
-    free_only: bool = False
-
-
-def overdue_holds(at: datetime):
-    """How many of a pool's holds are past their deadline at `at`, as a correlated subquery."""
-    from ..referrals.models import Referral  # referrals build on beds, not the other way round
-
-    return (
-        select(func.count(Referral.id))
-        .where(Referral.pool_id == BedPool.id, Referral.holds_bed.is_(True), Referral.hold_until <= at)
-        .correlate(BedPool)
-        .scalar_subquery()
-    )
-
-
-def with_live_holds(query: Select, at: datetime | None = None) -> Select:
-    """Load pools so that `available` leaves out holds that have run out."""
-    return query.options(with_expression(BedPool.overdue_holds, overdue_holds(at or now())))
-
-
-def pools_of(shelter: Shelter) -> list[BedPool]:
-    return list(db.session.scalars(with_live_holds(
-        select(BedPool).where(BedPool.shelter_id == shelter.id).order_by(BedPool.id))
-        .execution_options(populate_existing=True)))
-
-
-def load_pool(pool_id: int) -> BedPool | None:
-    """A pool read afresh from the database, with its live holds counted."""
-    return db.session.scalar(with_live_holds(select(BedPool).where(BedPool.id == pool_id))
-                             .execution_options(populate_existing=True))
-
-
-def board_query(f: BoardFilter, at: datetime | None = None) -> Select:
-    """Every open shelter's pools, filtered, with shelter and region loaded in
-    the same statement, so the board costs the same however many shelters there are."""
-    at = at or now()
-    query = with_live_holds(
-        select(BedPool)
-        .join(BedPool.shelter)
-        .join(Shelter.region)
-        .options(contains_eager(BedPool.shelter).contains_eager(Shelter.region))
-        .join(Shelter.organization)
-        .where(Shelter.status == "open", Organization.active.is_(True))
-        .order_by(Region.name, Shelter.name, BedPool.id),
-        at,
-    )
-    if f.region_id is not None:
-        query = query.where(Shelter.region_id == f.region_id)
-    if f.sex is not None:
-        query = query.where(BedPool.admits_sex.in_((f.sex, "any")))
-    if f.age is not None:
-        query = query.where(BedPool.min_age <= f.age, BedPool.max_age >= f.age)
-    if f.free_only:
-        query = query.where(
-            BedPool.capacity - BedPool.occupied - BedPool.out_of_service - BedPool.held
-            + overdue_holds(at) > 0
-        )
-    return query
-
-
-def board(f: BoardFilter) -> list[BedPool]:
-    return list(db.session.scalars(board_query(f)))
-
-
 # --- holds: the only code that moves `held` ------------------------------------------------
 
 def take_hold(pool_id: int) -> bool:
@@ -243,7 +163,7 @@ def take_hold(pool_id: int) -> bool:
     result = db.session.execute(
         update(BedPool)
         .where(BedPool.id == pool_id,
-               BedPool.occupied + BedPool.out_of_service + BedPool.held < BedPool.capacity)
+               BedPool.in_use < BedPool.capacity)
         .values(held=BedPool.held + 1)
         .execution_options(synchronize_session=False))
     return result.rowcount == 1

@@ -2,8 +2,8 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select, text
 
-from ..accounts.models import SHELTER_STAFF
 from ..beds.models import Shelter
+from ..beds.parts import is_shelter_staff, keeps_shelter
 from ..extensions import db
 from ..forms import LanguageSearchForm
 from ..htmx import page_or_fragment
@@ -14,11 +14,10 @@ bp = Blueprint("core", __name__)
 
 @bp.get("/")
 def home():
-    shelters = []
-    if current_user.role == SHELTER_STAFF:
+    shelters = None  # for shelter staff only: the shelters they keep
+    if is_shelter_staff(current_user):
         shelters = db.session.scalars(
-            select(Shelter).where(Shelter.organization_id == current_user.organization_id)
-            .order_by(Shelter.name)).all()
+            select(Shelter).where(keeps_shelter(current_user, Shelter)).order_by(Shelter.name)).all()
     return page_or_fragment("core/home.html", "core/_queue.html", shelters=shelters,
                             queue=work_queue(current_user))
 

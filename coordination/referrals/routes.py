@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..accounts.models import CASEWORKER, Region
+from ..accounts.models import Region
 from ..audit import services as audit
 from ..beds.models import BedPool
-from ..beds.services import load_pool
+from ..availability import load_pool
 from ..clock import now
 from ..errors import DomainError, InvalidInput, NoBedAvailable
 from ..extensions import db
@@ -38,7 +38,7 @@ def _regions():
 
 
 def _require_caseworker():
-    if current_user.role != CASEWORKER:
+    if not services.works_with_children(current_user):
         abort(403)
 
 

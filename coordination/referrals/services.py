@@ -11,11 +11,12 @@ from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
-from .. import languages as spoken
+from .. import availability, languages as spoken
 from ..accounts.models import CASEWORKER, GUARDIANSHIP, SHELTER_STAFF, Organization, Region, User
 from ..audit import services as audit
 from ..beds import services as beds
 from ..beds.models import BedPool, Shelter
+from ..beds.parts import all_of, guards_region_of, keeps_shelter
 from ..clock import now
 from ..errors import Conflict, DomainError, InvalidFields, InvalidInput, InvalidMove, NoBedAvailable, NotAllowed
 from ..extensions import db
@@ -35,16 +36,20 @@ POOL_STAFF = "pool_staff"
 REGIONAL_GUARDIAN = "regional_guardian"
 
 
+def refers(user, referral):
+    """Any caseworker of the referring organization: colleagues cover each other's nights.
+    Like the predicates of beds/parts.py, asked of records or of a query alike."""
+    return all_of(user.role == CASEWORKER, user.organization_id == referral.referring_organization_id)
+
+
 def plays(user: User, part: str, referral: Referral) -> bool:
     """Whether `user` plays `part` for this referral."""
     if part == REFERRING_CASEWORKER:
-        # Any caseworker of the referring organization: colleagues cover each other's nights.
-        return user.role == CASEWORKER and user.organization_id == referral.referring_organization_id
-    shelter = referral.pool.shelter
+        return refers(user, referral)
     if part == POOL_STAFF:
-        return user.role == SHELTER_STAFF and user.organization_id == shelter.organization_id
+        return keeps_shelter(user, referral.pool.shelter)
     if part == REGIONAL_GUARDIAN:
-        return user.role == GUARDIANSHIP and user.organization.region_id == shelter.region_id
+        return guards_region_of(user, referral.pool.shelter)
     return False
 
 
@@ -126,8 +131,15 @@ def allowed_moves(user: User, referral: Referral, at: datetime | None = None) ->
 def move(referral: Referral, action: str, user: User, *, reason_code: str = "", reason_text: str = "",
          arrived_at: datetime | None = None) -> Referral:
     """Make one move of the state machine, with its effect on the pool, its timeline entry,
-    audit event and notifications, in the caller's transaction. Refuses anything the table
-    does not allow, by raising before anything is written."""
+    audit event and notifications, in the caller's transaction.
+
+    Every refusal but one is raised before anything is written: a step the table does not
+    allow, someone who does not play the part, an overdue hold, a missing reason, consent or
+    arrival time. The one exception is "no bed free" on submitting: the lock order
+    (coordination/transactions.py) takes the referral's row before the pool's, so the
+    referral is already marked submitted, and overdue holds of the pool closed, when the
+    pool's conditional UPDATE finds no bed. NoBedAvailable then leaves those writes in the
+    caller's transaction, which must roll back, as every caller does on a DomainError."""
     step = MOVES.get(action)
     if step is None:
         raise InvalidMove(_("There is no such step for a referral."))
@@ -251,15 +263,12 @@ def _check_arrival(referral: Referral, arrived_at: datetime | None, at: datetime
 
 def people_playing(part: str, referral: Referral) -> list[User]:
     """The active users who play `part` for this referral, to be told of a move."""
-    shelter = referral.pool.shelter
-    query = select(User).join(User.organization).where(User.active.is_(True), Organization.active.is_(True))
     if part == REFERRING_CASEWORKER:
         return [referral.caseworker] if referral.caseworker.is_active else []
-    if part == POOL_STAFF:
-        query = query.where(User.role == SHELTER_STAFF, User.organization_id == shelter.organization_id)
-    elif part == REGIONAL_GUARDIAN:
-        query = query.where(User.role == GUARDIANSHIP, Organization.region_id == shelter.region_id)
-    return list(db.session.scalars(query))
+    predicate = {POOL_STAFF: keeps_shelter, REGIONAL_GUARDIAN: guards_region_of}[part]
+    return list(db.session.scalars(
+        select(User).join(User.organization)
+        .where(User.active.is_(True), Organization.active.is_(True), predicate(User, referral.pool.shelter))))
 
 
 # --- holds running out -----------------------------------------------------------------------
@@ -316,8 +325,7 @@ def integrity_problems() -> list[str]:
             problems.append(f"{name}: held is {pool.held} but {holds.get(pool.id, 0)} referrals hold a bed")
         if pool.occupied < placed.get(pool.id, 0):
             problems.append(f"{name}: occupied is {pool.occupied} but {placed.get(pool.id, 0)} children are placed")
-        if min(pool.occupied, pool.out_of_service, pool.held) < 0 or \
-                pool.occupied + pool.out_of_service + pool.held > pool.capacity:
+        if min(pool.occupied, pool.out_of_service, pool.held) < 0 or pool.in_use > pool.capacity:
             problems.append(f"{name}: occupied {pool.occupied} + out of service {pool.out_of_service} "
                             f"+ held {pool.held} does not fit capacity {pool.capacity}")
     wrong_flag = db.session.execute(select(Referral.id, Referral.status).where(
@@ -335,12 +343,13 @@ def visible_referrals(user: User) -> Select:
     query = (select(Referral).join(Referral.pool).join(BedPool.shelter)
              .options(contains_eager(Referral.pool).contains_eager(BedPool.shelter)))
     if user.role == CASEWORKER:
-        return query.where(Referral.referring_organization_id == user.organization_id)
-    if user.role == SHELTER_STAFF:
-        return query.where(Shelter.organization_id == user.organization_id, Referral.status != DRAFT)
-    if user.role == GUARDIANSHIP:
-        return query.where(Shelter.region_id == user.organization.region_id, Referral.status != DRAFT)
-    return query.where(False)
+        return query.where(refers(user, Referral))
+    return query.where(or_(keeps_shelter(user, Shelter), guards_region_of(user, Shelter)), Referral.status != DRAFT)
+
+
+def works_with_children(user: User) -> bool:
+    """Caseworkers register children, see the ones their organization registered, and refer them."""
+    return user.role == CASEWORKER
 
 
 def may_list_referrals(user: User) -> bool:
@@ -425,11 +434,8 @@ def can_see_child_name(user: User, referral: Referral) -> bool:
     child's organization and the region's guardianship officers always; nobody else."""
     if user.role == CASEWORKER:
         return user.organization_id == referral.child.organization_id
-    if user.role == GUARDIANSHIP:
-        return plays(user, REGIONAL_GUARDIAN, referral)
-    if user.role == SHELTER_STAFF:
-        return plays(user, POOL_STAFF, referral) and referral.accepted_at is not None
-    return False
+    return plays(user, REGIONAL_GUARDIAN, referral) or (
+        plays(user, POOL_STAFF, referral) and referral.accepted_at is not None)
 
 
 def record_name_view(child: Child, page: str) -> None:
@@ -713,7 +719,7 @@ def suggest_pools(child: Child, limit: int = 20, exclude_pool_id: int | None = N
     a language in common, the child's needs among the shelter's services, fresh counts."""
     at = now()
     age = child.age_on(at.date())
-    query = beds.with_live_holds(
+    query = availability.with_live_holds(
         select(BedPool).join(BedPool.shelter).join(Shelter.region)
         .options(contains_eager(BedPool.shelter).contains_eager(Shelter.region))
         .join(Shelter.organization)

@@ -22,7 +22,8 @@ from ..conftest import _acting
 from .pages import NOW, body, fresh, messages, raw, redirect_path, says
 from .test_all_problems_at_once import AGE_RANGE, FUTURE_BIRTH, field_errors
 
-CSRF = re.compile(r'(name="csrf_token"(?: type="hidden")? value=")[^"]+')
+# The CSRF token (in forms and in htmx's headers) carries the second it was signed in.
+CSRF = re.compile(r'(name="csrf_token"[^>]*value="|"X-CSRFToken": ")[^"]+')
 
 
 @pytest.fixture(autouse=True)

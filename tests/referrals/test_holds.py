@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from coordination import clock
-from coordination.beds import services as beds
+from coordination.beds import operations as beds
 from coordination.errors import InvalidInput, InvalidMove, NoBedAvailable
 from coordination.extensions import db
 from coordination.referrals import services

@@ -12,7 +12,9 @@ from contextlib import contextmanager
 from sqlalchemy import func, select
 
 from coordination.accounts.models import User
-from coordination.beds import services as beds
+from coordination import availability
+from coordination.beds import operations as beds
+from coordination.beds.services import STAFF_COUNTS
 from coordination.beds.models import BedPool, BedUpdate
 from coordination.errors import Conflict, InvalidInput, NoBedAvailable
 from coordination.extensions import db
@@ -92,11 +94,11 @@ def change_counts_in_own_session(app, barrier, pool_id: int, user_id: int, seed:
             user = db.session.get(User, user_id)
             done = 0
             while done < STAFF_CHANGES:
-                pool = beds.load_pool(pool_id)
+                pool = availability.load_pool(pool_id)
                 with _acting(user):
                     try:
                         if chooser.random() < 0.5:
-                            field = chooser.choice(beds.STAFF_COUNTS)
+                            field = chooser.choice(STAFF_COUNTS)
                             beds.adjust_count(pool, user, field, chooser.choice((-1, 1)), pool.version)
                         else:
                             beds.set_counts(pool, user, occupied=chooser.randint(0, 3),
