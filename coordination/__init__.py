@@ -13,11 +13,14 @@ from . import transactions
 from .audit import services as audit
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .i18n import choose_language
+from .security import CoordinationRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 class CoordinationApp(Flask):
+    request_class = CoordinationRequest
+
     def dispatch_request(self):
         """A view's work runs again, whole, when the database aborts it as a deadlock
         (see coordination/transactions.py)."""
@@ -106,9 +109,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 @login_manager.user_loader
 def _load_user(session_id: str):
     """The session names the user and the user's session version; a deactivated user, or one
-    whose sessions were ended (password reset, password change), is signed out at once."""
+    whose sessions were ended (password reset, password change), is signed out at once.
+    Once the database has failed in this request, nobody is loaded: the error page that says
+    so is drawn for nobody in particular rather than failing again (errors.server_error)."""
     from .accounts.models import User
 
+    if g.get("database_failed"):
+        return None
     user_id, _, version = session_id.partition(".")
     if not (user_id.isdigit() and version.isdigit()):
         return None

@@ -262,6 +262,8 @@ def seed_demo() -> dict:
         if db.session.scalar(select(User).where(User.email == email)) is None:
             user = User(email=email, name=name, role=role, organization=orgs[org],
                         locale=LOCALES.get(email, "az"), created_at=begins)
+            # Past the password rules on purpose (the demo password is published, so they refuse
+            # it): only the demo, which never runs in production, sets a password this way.
             user.set_password(DEMO_PASSWORD)
             db.session.add(user)
     db.session.flush()

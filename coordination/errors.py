@@ -2,13 +2,23 @@
 
 Services raise these with a message in the user's words; one handler turns them into
 the right status, as a fragment for htmx and as a page otherwise.
+
+On an htmx request every error answers with the small message fragment, sent to the page's
+message area (HX-Retarget), never a whole page swapped into the panel that asked: htmx 4
+swaps 4xx and 5xx bodies like any other. A view that answers its own target with a fragment
+of its own (422 with the form again, 409 with a pool row's numbers) does so itself and never
+reaches these handlers.
 """
-from flask import Flask, render_template
+from flask import Flask, g, make_response, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from .htmx import wants_fragment
+
+# The element of every page (templates/base.html) where htmx puts an error's message.
+MESSAGE_AREA = "#messages"
 
 
 class DomainError(Exception):
@@ -60,9 +70,23 @@ class InvalidMove(DomainError):
     status = 409
 
 
-def _refusal(message: str, status: int):
-    template = "errors/_message.html" if wants_fragment() else "errors/page.html"
-    return render_template(template, message=message, status=status), status
+def _answer(page_template: str, message: str, status: int, headers=()):
+    """The error as a page, or for htmx as the message fragment aimed at the message area."""
+    if wants_fragment():
+        response = make_response(render_template("errors/_message.html", message=message, status=status), status)
+        response.headers["HX-Retarget"] = MESSAGE_AREA
+        response.headers["HX-Reswap"] = "innerHTML"
+    else:
+        response = make_response(render_template(page_template, message=message, status=status), status)
+    for name, value in headers:
+        if name.lower() != "content-type":
+            response.headers[name] = value  # e.g. a 405's Allow
+    response.vary.update(("HX-Request", "HX-Request-Type"))
+    return response
+
+
+def _refusal(message: str, status: int, headers=()):
+    return _answer("errors/page.html", message, status, headers)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -90,11 +114,20 @@ def register_error_handlers(app: Flask) -> None:
             413: _("What you sent is too large; nothing was changed."),
             429: _("Too many attempts from your address; wait a minute and try again."),
         }
-        return _refusal(messages.get(error.code, error.description), error.code or 500)
+        return _refusal(messages.get(error.code, error.description), error.code or 500, error.get_headers())
 
     @app.errorhandler(500)
     def server_error(error):
-        # A page of its own, with nothing that could fail a second time while rendering.
+        """A page of its own, with nothing that could fail a second time while rendering: no
+        signed-in user, no database. When the database is what failed, the page's language
+        comes from the session or the browser (i18n.choose_language), and says so (503)."""
+        failure = getattr(error, "original_exception", None)
+        if isinstance(failure, SQLAlchemyError):
+            g.database_failed = True
+        if isinstance(failure, (OperationalError, InterfaceError)):
+            message = _("The service cannot reach its database just now; nothing was changed. "
+                        "Please try again in a few minutes.")
+            return _answer("errors/500.html", message, 503)
         message = _("Something went wrong on our side; nothing was changed. "
                     "Please try again, and tell the administrators if it persists.")
-        return render_template("errors/500.html", message=message), 500
+        return _answer("errors/500.html", message, 500)

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_timedelta
-from flask import has_request_context, request, session
+from flask import g, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_time, get_locale, get_timezone, gettext as _
 
 from .clock import now
@@ -18,12 +18,15 @@ SESSION_KEY = "language"
 
 def choose_language() -> str:
     """The signed-in person's own language; before sign-in, the one they picked on the
-    switcher, else the best of the browser's languages; Azerbaijani when nothing fits."""
+    switcher, else the best of the browser's languages; Azerbaijani when nothing fits. When
+    the database has failed (errors.server_error), the user is not asked for: knowing them
+    takes the database."""
     if not has_request_context():  # CLI commands and services called directly
         return "en"
     from flask_login import current_user
 
-    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
+    if (not g.get("database_failed") and current_user and current_user.is_authenticated
+            and current_user.locale in LANGUAGES):
         return current_user.locale
     if session.get(SESSION_KEY) in LANGUAGES:
         return session[SESSION_KEY]

@@ -1,5 +1,8 @@
-"""Response headers every page carries. The CSP is one table, so it can be read and tested."""
-from flask import Flask
+"""Response headers every page carries, and what every request must be before its view.
+The CSP is one table, so it can be read and tested."""
+from flask import Flask, Request
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
 
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
@@ -14,12 +17,33 @@ CONTENT_SECURITY_POLICY = {
 }
 
 
+# Browsers that have seen this once reach the site over HTTPS only, for two years, on every
+# subdomain too (production only: a development server answers plain HTTP).
+STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
+
+
+class CoordinationRequest(Request):
+    """A request whose body is over MAX_CONTENT_LENGTH is refused (413) the first time its
+    form is read; after that it reads as a request without a form, so that the page saying
+    so (whose forms, CSRF check and NUL check read the form too) is drawn instead of failing
+    a second time with a 500."""
+
+    def _load_form_data(self) -> None:
+        try:
+            super()._load_form_data()
+        except RequestEntityTooLarge:
+            self.__dict__["form"] = ImmutableMultiDict()
+            self.__dict__["files"] = ImmutableMultiDict()
+            raise
+
+
 def csp_header() -> str:
     return "; ".join(f"{directive} {value}" for directive, value in CONTENT_SECURITY_POLICY.items())
 
 
 def register_security(app: Flask) -> None:
     policy = csp_header()
+    production = app.config["COORDINATION_ENV"] == "production"
 
     @app.before_request
     def refuse_nul_characters():
@@ -45,4 +69,6 @@ def register_security(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if production:
+            response.headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
         return response

@@ -11,7 +11,7 @@ from ..clock import now
 from ..errors import InvalidInput
 from ..extensions import db
 from ..i18n import LANGUAGES
-from .models import ROLES, Organization, RolePolicy, User
+from .models import ROLES, Organization, Region, RolePolicy, User
 from .passwords import password_problems, spend_as_long_as_a_check
 
 # Temporary passwords are read out over the phone: no letters that look like digits.
@@ -83,8 +83,12 @@ def is_locked(user: User) -> bool:
 
 # --- passwords -------------------------------------------------------------------------------
 
-def check_new_password(password: str, email: str) -> None:
-    problems = password_problems(password, email)
+def check_new_password(password: str, email: str, *own: str) -> None:
+    """Refuses a password that will not do (passwords.password_problems). `own`: the person's
+    name and organization, which a guesser who knows them tries first, as are the names of
+    the regions this app serves."""
+    regions = db.session.execute(select(Region.name, Region.name_ru, Region.name_en)).all()
+    problems = password_problems(password, email, [*own, *(name for names in regions for name in names)])
     if problems:
         raise InvalidInput(" ".join(problems))
 
@@ -95,7 +99,7 @@ def change_password(user: User, current: str, new: str) -> None:
         raise InvalidInput(_("The current password is not right."), field="current")
     if current == new:
         raise InvalidInput(_("Choose a password different from the current one."))
-    check_new_password(new, user.email)
+    check_new_password(new, user.email, user.name, user.organization.name)
     user.set_password(new)
     user.must_change_password = False
     user.session_version += 1
@@ -180,7 +184,7 @@ def create_user(email: str, name: str, role: str, organization_name: str, passwo
         raise InvalidInput(_("An account with the email %(email)s already exists.", email=email))
     if not name.strip():
         raise InvalidInput(_("Give the person's name."))
-    check_new_password(password, email)
+    check_new_password(password, email, name, organization.name)
     user = User(email=email, name=name.strip(), role=role, organization=organization)
     user.set_password(password)
     db.session.add(user)

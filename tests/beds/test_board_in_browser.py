@@ -79,3 +79,26 @@ def test_plus_one_occupied_reaches_an_open_board_without_a_reload(make, new_page
                               .order_by(BedUpdate.id.desc())).first()
     assert (last.user_id, last.occupied) == (staff_id, 3)
     db.session.commit()  # release the database before the pages close
+
+
+@pytest.mark.browser
+def test_an_htmx_error_on_the_board_shows_in_the_message_area_and_leaves_the_board(make, new_page):
+    """htmx 4 swaps error bodies too: a refusal answering a request aimed at the board (here
+    a page the caseworker may not see, asked for as the board would ask) says so in the
+    page's message area, and the board keeps its rows."""
+    pool = make.pool(label="Girls 12–17", capacity=5, occupied=2)
+    caseworker = make.user(CASEWORKER)
+    pool_id = pool.id
+
+    board = new_page(caseworker)
+    board.goto("/beds")
+    expect(board.locator(f"#board-pool-{pool_id} strong")).to_have_attribute("data-free", "3")
+    set_marker(board)
+
+    board.evaluate("htmx.ajax('GET', '/audit', {source: '#board', target: '#board', swap: 'outerMorph'})")
+
+    expect(board.locator("#messages .refusal")).to_have_text("You are not allowed to do that; nothing was changed.")
+    expect(board.locator(f"#board #board-pool-{pool_id} strong")).to_have_attribute("data-free", "3")
+    assert board.locator("#board").count() == 1 and board.locator("#messages").count() == 1
+    assert still_same_document(board)
+    assert board.script_errors == []

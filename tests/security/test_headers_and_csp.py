@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from coordination.clock import now
 from coordination.extensions import db
+from coordination.referrals.services import MOVES
 from coordination.security import csp_header
 
 from ..conftest import HTMX, Client, make_app
@@ -116,8 +117,9 @@ def test_the_apps_policy_table_is_strict():
 
 SIGN_IN_ENDPOINTS = {"accounts.login", "accounts.second_factor"}
 
-# URL arguments that are not ids, and what to fill them with.
-WORDS = {"role": list(ROLES)}
+# URL arguments that are not ids, and what to fill them with (an action: POST routes only,
+# for tests/security/test_error_paths.py).
+WORDS = {"role": list(ROLES), "action": sorted(MOVES)}
 
 
 @pytest.fixture
