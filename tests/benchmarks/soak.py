@@ -69,7 +69,7 @@ from coordination.demo import DEMO_PASSWORD, seed_demo
 from coordination.extensions import db
 from coordination.referrals.models import DECLINE_CODES
 
-from ..conftest import CHEAP_HASH_METHOD, _drop_schema, _own_schema, make_app
+from ..conftest import AUDIT_KEY, CHEAP_HASH_METHOD, _drop_schema, _own_schema, make_app
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
@@ -733,7 +733,7 @@ def server_env(database_url: str, secret_key: str, hold_seconds: float) -> dict:
     env.update({
         "DATABASE_URL": database_url,
         "SECRET_KEY": secret_key,
-        "AUDIT_KEY": secrets.token_hex(32),  # one env, so one audit key for both servers
+        "AUDIT_KEY": AUDIT_KEY,  # the key build_world signed the first events with (make_app's)
         "COORDINATION_ENV": "development",
         "HOLD_HOURS": f"{hold_seconds / 3600:.6f}",
         "BOARD_REFRESH_SECONDS": "5",
