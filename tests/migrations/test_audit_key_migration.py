@@ -16,23 +16,10 @@ from coordination.extensions import db
 
 from ..audit import forgery
 from ..audit.forgery import WITHOUT_THE_KEY
-from ..conftest import AUDIT_KEY, _database_url, _drop_schema, _own_schema, make_app
+from ..conftest import AUDIT_KEY
 
 BEFORE, REVISION = "e5a6b7c8d9f0", "f7b8c9d0e1a2"
 LEGACY_EVENTS = 6
-
-
-@pytest.fixture
-def database(tmp_path):
-    """A database of its own, outside the suite's, so its schema can move back and forth."""
-    url, schema = _own_schema(_database_url(tmp_path))
-    app = make_app(url)
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-    if schema is not None:
-        _drop_schema(_database_url(tmp_path), schema)
 
 
 def _write_trail_as_before(connection) -> None:
