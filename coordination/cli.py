@@ -1,5 +1,6 @@
 """`flask --app app <command>`: the commands operators run."""
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -15,6 +16,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(expire_holds_command)
     app.cli.add_command(check_integrity_command)
     app.cli.add_command(verify_audit_command)
+    app.cli.add_command(audit_checkpoint_command)
     app.cli.add_command(anonymize_command)
 
 
@@ -124,20 +126,102 @@ def check_integrity_command() -> None:
     click.echo("All pools agree with their referrals.")
 
 
-@click.command("verify-audit")
-def verify_audit_command() -> None:
-    """Walk the audit trail's hash chain; exit 1 naming the first broken link."""
-    from .audit.models import AuditEvent
-    from .audit.services import verify_chain
+def _one_snapshot() -> None:
+    """Read the events and the chain head as of one moment, so that events committed while
+    the trail is walked never look like a mismatch. (PostgreSQL: a REPEATABLE READ
+    transaction; on SQLite every transaction already is one.)"""
+    db.session.rollback()
+    if db.engine.dialect.name == "postgresql":
+        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
-    problems = verify_chain()
+
+def _read_checkpoint(path: Path):
+    from .audit.checkpoints import MalformedCheckpoint, loads
+
+    try:
+        return loads(path.read_text(encoding="utf-8")), None
+    except (OSError, UnicodeDecodeError) as error:
+        return None, f"it cannot be read ({error})"
+    except MalformedCheckpoint as error:
+        return None, str(error)
+
+
+@click.command("verify-audit")
+@click.option("--checkpoint", "checkpoint_files", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A checkpoint made by audit-checkpoint; the trail must still extend it. May be repeated.")
+def verify_audit_command(checkpoint_files: tuple[Path, ...]) -> None:
+    """Walk the audit trail's signed hash chain; exit 1 naming the first broken link, and
+    each checkpoint that the trail no longer extends."""
+    from .audit.checkpoints import problems_with
+    from .audit.models import AuditEvent
+    from .audit.services import AuditKeyError, keyring, verify_chain
+
+    _one_snapshot()
+    try:
+        keys = keyring()
+        problems = verify_chain()
+    except AuditKeyError as error:
+        raise click.ClickException(str(error)) from None
     total = db.session.scalar(select(db.func.count(AuditEvent.id)))
+    verdicts = []
+    for path in checkpoint_files:
+        checkpoint, malformed = _read_checkpoint(path)
+        found = [malformed] if malformed else problems_with(checkpoint, keys)
+        problems += [f"checkpoint {path}: {problem}" for problem in found]
+        if not found:
+            verdicts.append(f"The trail still extends checkpoint {path} ({checkpoint}).")
     db.session.rollback()
     if problems:
         for problem in problems:
             click.echo(f"BROKEN {problem}", err=True)
         raise SystemExit(1)
     click.echo(f"The audit trail is intact: {total} events.")
+    for verdict in verdicts:
+        click.echo(verdict)
+
+
+@click.command("audit-checkpoint")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Write the checkpoint to this file instead of printing it.")
+def audit_checkpoint_command(output: Path | None) -> None:
+    """Print a signed statement of how far the audit trail goes (its events, the last one's
+    id and hash, the time), for the ombudsman's office to keep outside the system. Its making
+    is recorded in the trail, and the statement covers that record."""
+    from .audit import checkpoints
+    from .audit.models import AuditHead
+    from .audit.services import AuditKeyError, keyring, record, verify_chain
+
+    # Recorded first, then stated: the statement covers its own record, so it states the real
+    # head and the trail extends it. The record also signs the head with the current key
+    # straight after a key change. (The signature itself is not kept in the trail: a
+    # checkpoint is worth something only where the database's administrators cannot reach it.)
+    try:
+        record("audit.checkpoint", "audit_head", 1)
+        db.session.commit()
+        _one_snapshot()
+        problems = verify_chain()
+        if not problems:
+            statement = checkpoints.make(keyring(), db.session.get(AuditHead, 1))
+    except AuditKeyError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.rollback()
+    if problems:
+        for problem in problems:
+            click.echo(f"BROKEN {problem}", err=True)
+        click.echo("No checkpoint was made: the audit trail does not verify.", err=True)
+        raise SystemExit(1)
+    text = checkpoints.dumps(statement)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(f"The checkpoint could not be written to {output}: {error}") from None
+    click.echo(f"Checkpoint written to {output}: {statement['event_count']} events up to event "
+               f"{statement['last_event_id']}, made at {statement['made_at']}.")
 
 
 @click.command("anonymize")

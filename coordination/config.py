@@ -1,7 +1,7 @@
 """Configuration, read once from the environment when the app is built.
 
 Every setting has a safe development default; production refuses to start without
-a SECRET_KEY. `instance/config.py`, when present, may override any of them.
+a SECRET_KEY and an AUDIT_KEY. `instance/config.py`, when present, may override any of them.
 """
 import os
 import secrets
@@ -49,13 +49,38 @@ def _zone(environ, name: str, default: str) -> str:
     return raw
 
 
-def _dev_secret_key(instance_path: str) -> str:
-    """A per-checkout key kept in instance/, so development sessions survive restarts."""
-    path = Path(instance_path) / "secret_key"
+def _instance_key(instance_path: str, name: str) -> str:
+    """A per-checkout key kept in instance/<name>, so development sessions survive restarts
+    and the audit trail stays verifiable. Made readable by its owner only, and never
+    replaced: two processes starting at once both end up with the one that was there first."""
+    path = Path(instance_path) / name
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        draft = path.with_name(f".{name}.{os.getpid()}.{secrets.token_hex(4)}")
+        with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+            file.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip()
+
+
+def _audit_keys(environ, instance_path: str, production: bool) -> tuple[str, tuple[str, ...]]:
+    """The key that signs the audit trail, never stored in the database: AUDIT_KEY, else the
+    file instance/audit_key; made into that file in development. And the keys it replaced
+    (AUDIT_PREVIOUS_KEYS, comma-separated), which still verify what they signed."""
+    key = environ.get("AUDIT_KEY", "").strip()
+    if not key and production and not (Path(instance_path) / "audit_key").exists():
+        raise ConfigError("AUDIT_KEY must be set (or kept in instance/audit_key) when COORDINATION_ENV=production")
+    key = key or _instance_key(instance_path, "audit_key")
+    previous = tuple(k.strip() for k in environ.get("AUDIT_PREVIOUS_KEYS", "").split(",") if k.strip())
+    for name, value in [("AUDIT_KEY", key)] + [("AUDIT_PREVIOUS_KEYS", k) for k in previous]:
+        if len(value) < 32:
+            raise ConfigError(f"{name} must be a random value of 32 characters or more "
+                              f"(python3 -c 'import secrets; print(secrets.token_hex(32))'), got {len(value)}")
+    return key, previous
 
 
 def from_environment(instance_path: str, environ=os.environ) -> dict:
@@ -66,12 +91,16 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
     secret_key = environ.get("SECRET_KEY")
     if production and not secret_key:
         raise ConfigError("SECRET_KEY must be set when COORDINATION_ENV=production")
+    audit_key, previous_audit_keys = _audit_keys(environ, instance_path, production)
     database_url = environ.get("DATABASE_URL") or (
         "sqlite:///" + str(Path(instance_path) / "coordination.sqlite3")
     )
     return {
         "COORDINATION_ENV": env,
-        "SECRET_KEY": secret_key or _dev_secret_key(instance_path),
+        "SECRET_KEY": secret_key or _instance_key(instance_path, "secret_key"),
+        # Signs the audit trail (audit/signing.py); the replaced keys still verify what they signed.
+        "AUDIT_KEY": audit_key,
+        "AUDIT_PREVIOUS_KEYS": previous_audit_keys,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,

@@ -23,6 +23,8 @@ PASSWORD = "correct horse battery staple"
 # Tests that are not about hashing hash with one round of PBKDF2: a real scrypt hash costs a
 # tenth of a second or more per sign-in. Tests about hashing ask for `real_password_hashing`.
 CHEAP_HASH_METHOD = "pbkdf2:sha256:1"
+# The key that signs the audit trail in every test app (never the one in instance/).
+AUDIT_KEY = "test-audit-key-0123456789abcdef0123456789abcdef"
 
 
 def _database_url(tmp_root: Path) -> str:
@@ -58,6 +60,8 @@ def make_app(database_url: str, **overrides):
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret-key",
+        "AUDIT_KEY": AUDIT_KEY,
+        "AUDIT_PREVIOUS_KEYS": (),
         "SERVER_NAME": "coordination.test",
         # Every test client shares one address; the limit has a test of its own. (The
         # limiter is one object for all apps, so the limit is set per app, not switched off.)

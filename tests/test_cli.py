@@ -164,7 +164,7 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
 
 def test_production_with_a_secret_key_sends_cookies_only_over_https(tmp_path):
     config = from_environment(str(tmp_path), environ={"COORDINATION_ENV": "production",
-                                                      "SECRET_KEY": "k" * 64})
+                                                      "SECRET_KEY": "k" * 64, "AUDIT_KEY": "a" * 64})
     assert config["SECRET_KEY"] == "k" * 64
     assert config["SESSION_COOKIE_SECURE"] is True
     assert config["REMEMBER_COOKIE_SECURE"] is True

@@ -1,23 +1,31 @@
 """The audit trail: one append-only, hash-chained log of every state change and every
-view of a child's name.
+view of a child's name, each hash signed with the audit key, which the database does not
+hold (audit/signing.py), so that whoever can write to the database cannot rewrite the trail
+unseen. What the key's holder could still do, checkpoints kept outside catch
+(audit/checkpoints.py).
 
 Services call `record(...)`; who acted and from where come from the `actor` context that
 the web layer (or a CLI command) sets, so services never read the request themselves. The
 events join the chain when their transaction commits, in one step at the end.
 """
 import hashlib
-import json
+import logging
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask import current_app
 from sqlalchemy import Select, event as sa_event, select, text
 from sqlalchemy.orm import Session
 
 from ..clock import now
 from ..extensions import db
 from ..i18n import start_of_local_day
+from . import signing
 from .models import AuditEvent, AuditHead
+from .signing import LEGACY, AuditKeyError, Keyring
+
+log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 
@@ -42,8 +50,8 @@ def reset(token) -> None:
     _actor.reset(token)
 
 
-def event_hash(event: AuditEvent) -> str:
-    content = {
+def _content(event: AuditEvent) -> dict:
+    return {
         "created_at": event.created_at.isoformat(),
         "user_id": event.user_id,
         "organization_id": event.organization_id,
@@ -54,8 +62,18 @@ def event_hash(event: AuditEvent) -> str:
         "client_address": event.client_address,
         "previous_hash": event.previous_hash,
     }
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def legacy_hash(event: AuditEvent) -> str:
+    """How events were hashed before the trail was keyed: plain SHA-256, which anyone can
+    recompute. Still checked for those events (key id "legacy"), never made for new ones."""
+    return hashlib.sha256(signing.canonical(_content(event))).hexdigest()
+
+
+def signed_hash(event: AuditEvent, key: str) -> str:
+    """An event's hash: an HMAC with the audit key over its content, the hash of the event
+    before it and the id of the key."""
+    return signing.mac(key, {**_content(event), "key_id": event.key_id, "purpose": "audit event"})
 
 
 def record(action: str, object_type: str, object_id, details: dict | None = None) -> AuditEvent:
@@ -103,22 +121,54 @@ def _lock_chain(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(74201)"))
 
 
+# What an append writes as the head's signature when the head it extends was not signed by
+# the audit key: never a valid signature, so the alteration stays visible after the append.
+ALTERED = "altered"
+
+
+def keyring() -> Keyring:
+    return Keyring.from_config(current_app.config)
+
+
+def _head_is_genuine(head: AuditHead, keys: Keyring) -> bool:
+    key = keys.keys.get(head.key_id)
+    if key is None:
+        raise AuditKeyError(
+            f"the audit trail's head is signed with a key this server does not know (key id {head.key_id}; "
+            f"this server's AUDIT_KEY has id {keys.current_id}): give every server the same AUDIT_KEY, "
+            f"with the earlier keys in AUDIT_PREVIOUS_KEYS")
+    return signing.matches(
+        signing.head_signature(key, head.last_event_id, head.last_hash, head.event_count), head.signature)
+
+
 def _append(session: Session, events: list[AuditEvent]) -> None:
-    """Link `events`, in the order they were recorded, to the end of the chain."""
+    """Link `events`, in the order they were recorded, to the end of the chain, signed with
+    the current key, and sign the new head.
+
+    The head is re-signed only when its old signature held: an append never makes a head
+    that someone moved (after cutting events from the end) look genuine again."""
+    keys = keyring()
     _lock_chain(session)
     head = session.get(AuditHead, 1, populate_existing=True)
     previous = head.last_hash if head is not None else GENESIS
+    genuine = head is None or _head_is_genuine(head, keys)
+    if not genuine:
+        log.error("the audit trail's head does not match its signature; it stays marked as altered")
     for audit_event in events:
+        audit_event.key_id = keys.current_id
         audit_event.previous_hash = previous
-        audit_event.hash = previous = event_hash(audit_event)
+        audit_event.hash = previous = signed_hash(audit_event, keys.current)
         session.add(audit_event)
         session.flush()  # one at a time: the chain's order is the order of the ids
     last = events[-1]
     if head is None:
-        session.add(AuditHead(id=1, last_event_id=last.id, last_hash=last.hash, event_count=len(events)))
-    else:
-        head.last_event_id, head.last_hash = last.id, last.hash
-        head.event_count += len(events)
+        head = AuditHead(id=1, event_count=0)
+        session.add(head)
+    head.last_event_id, head.last_hash = last.id, last.hash
+    head.event_count += len(events)
+    head.key_id = keys.current_id
+    head.signature = (signing.head_signature(keys.current, head.last_event_id, head.last_hash, head.event_count)
+                      if genuine else ALTERED)
     session.flush()
 
 
@@ -127,19 +177,59 @@ def verify_chain(batch: int = 1000) -> list[str]:
 
     An edited event no longer matches its own hash; an inserted or removed one breaks the
     link to its neighbour; events removed from the end no longer match the recorded head.
+    Hashes and the head are signed with the audit key, which is not in the database, so
+    re-hashing the chain after an edit does not hide it either.
+
+    Keys follow one another along the chain and never come back: the unkeyed ("legacy")
+    events of before the trail was keyed, then each key in turn. The first event of a key
+    signs the hash of the last event before it, so whatever came before is pinned by a key
+    that is not in the database: rewriting the legacy events, which needs no key, breaks
+    that link. An event after the chain has moved on from its key (an unkeyed one after
+    keyed ones, or one signed with a key replaced since) is a forgery, made by someone who
+    lacks the current key, and is reported as such. So is a head that is not signed with the
+    current key: only the current key can say where the trail ends.
     """
+    keys = keyring()
     previous_hash, count, last_id = GENESIS, 0, None
+    signer, left_behind = LEGACY, set()
     query = select(AuditEvent).order_by(AuditEvent.id)
     for event in db.session.scalars(query.execution_options(yield_per=batch)):
         if event.previous_hash != previous_hash:
             return [f"event {event.id}: its link to the event before does not match "
                     f"(an event before it was inserted, removed or altered)"]
-        if event_hash(event) != event.hash:
+        if event.key_id != signer:
+            if event.key_id in left_behind:
+                return [f"event {event.id}: " + (
+                    "it is unkeyed, yet it comes after keyed events (only the oldest events, from before "
+                    "the trail was keyed, may be unkeyed: it was added by someone without the key)"
+                    if event.key_id == LEGACY else
+                    f"it is signed with key id {event.key_id}, which the trail had already stopped using "
+                    f"(it was added by someone holding a replaced key)")]
+            left_behind.add(signer)
+            signer = event.key_id
+        if event.key_id == LEGACY:
+            expected = legacy_hash(event)
+        elif event.key_id in keys.keys:
+            expected = signed_hash(event, keys.keys[event.key_id])
+        else:
+            return [f"event {event.id}: it is signed with a key this system does not know (key id "
+                    f"{event.key_id}); if the key was changed, list the earlier one in AUDIT_PREVIOUS_KEYS"]
+        if not signing.matches(expected, event.hash):
             return [f"event {event.id}: its content does not match its hash (it was altered)"]
         previous_hash, count, last_id = event.hash, count + 1, event.id
     head = db.session.get(AuditHead, 1)
     if head is None:
         return [] if count == 0 else [f"the chain head is missing ({count} events)"]
+    if head.key_id != keys.current_id:
+        if head.key_id not in keys.keys:
+            return [f"the chain head is signed with a key this system does not know (key id {head.key_id})"]
+        return [f"the chain head is still signed with an earlier key (key id {head.key_id}), not with AUDIT_KEY "
+                f"(key id {keys.current_id}): nothing was recorded since the key was changed; the next event "
+                f"signs it with the current key (audit-checkpoint records one)"]
+    expected = signing.head_signature(keys.current, head.last_event_id, head.last_hash, head.event_count)
+    if not signing.matches(expected, head.signature):
+        return ["the chain head does not match its signature (it was moved or altered: events were removed "
+                "from the end or added)"]
     if (head.last_event_id, head.last_hash, head.event_count) != (last_id, previous_hash, count):
         return [f"the chain ends at event {last_id} with {count} events, but the recorded head is event "
                 f"{head.last_event_id} with {head.event_count} (events were removed from the end or added)"]

@@ -1,12 +1,17 @@
-"""The audit trail cannot be changed behind its back without verify-audit saying so."""
+"""The audit trail cannot be changed behind its back without verify-audit saying so, even by
+whoever can write to its database: its hashes are signed with a key the database does not
+hold. (What the key's holder can still do is caught by checkpoints: test_checkpoints.py.)"""
 import threading
 
+import pytest
 from sqlalchemy import func, select, text
 
 from coordination.audit import services as audit
-from coordination.audit.models import AuditEvent
+from coordination.audit.models import AuditEvent, AuditHead
 from coordination.extensions import db
 
+from . import forgery
+from .forgery import WITH_THE_KEY, WITHOUT_THE_KEY
 
 
 def verify(app):
@@ -22,8 +27,7 @@ def some_history(make, login_as):
     return referral
 
 
-def ids() -> list[int]:
-    return list(db.session.scalars(select(AuditEvent.id).order_by(AuditEvent.id)))
+ids = forgery.ids
 
 
 def test_an_untouched_trail_verifies(app, make, login_as):
@@ -88,9 +92,9 @@ def test_an_inserted_event_is_named(app, make, login_as):
     forged_id = all_ids[2] * 1000 + 1  # any id; it is placed between two real events below
     db.session.execute(text(
         "INSERT INTO audit_event (id, created_at, user_id, organization_id, action, object_type, object_id, "
-        "details, client_address, previous_hash, hash) SELECT :new, created_at, user_id, organization_id, "
-        "'referral.withdrawn', object_type, object_id, details, client_address, hash, :fake FROM audit_event "
-        "WHERE id = :old"), {"new": forged_id, "old": copy.id, "fake": "f" * 64})
+        "details, client_address, previous_hash, hash, key_id) SELECT :new, created_at, user_id, organization_id, "
+        "'referral.withdrawn', object_type, object_id, details, client_address, hash, :fake, key_id "
+        "FROM audit_event WHERE id = :old"), {"new": forged_id, "old": copy.id, "fake": "f" * 64})
     # Renumber so the forgery sits in the middle of the chain.
     db.session.execute(text("UPDATE audit_event SET id = id + 100000 WHERE id > :id AND id <> :new"),
                        {"id": copy.id, "new": forged_id})
@@ -100,6 +104,84 @@ def test_an_inserted_event_is_named(app, make, login_as):
     code, output = verify(app)
     assert code != 0
     assert f"event {copy.id + 1}" in output
+
+
+# --- a database administrator without the key ---------------------------------------------
+# Each forgery is made whole: the chain hashed again after the change so that every link
+# holds, and the head moved to the new end, as the old, unkeyed chain let anyone do.
+
+def test_every_event_is_signed_with_the_audit_key_and_so_is_the_head(app, make, login_as):
+    from coordination.audit.signing import key_id
+
+    from ..conftest import AUDIT_KEY
+
+    some_history(make, login_as)
+    assert set(db.session.scalars(select(AuditEvent.key_id))) == {key_id(AUDIT_KEY)}
+    assert all(e.hash != forgery.plain_sha256(e) for e in forgery.events())
+    assert db.session.get(AuditHead, 1).key_id == key_id(AUDIT_KEY)
+
+
+def caught_rehashing(app) -> bool:
+    """The first event the forger hashed again gives it away; or, when the forger marked every
+    event unkeyed (so the chain is one of legacy events only), the head's signature."""
+    code, output = verify(app)
+    return code == 1 and ("BROKEN event" in output or "BROKEN the chain head does not match" in output)
+
+
+@pytest.mark.parametrize("forger", WITHOUT_THE_KEY, ids=str)
+def test_an_event_edited_and_the_chain_hashed_again_is_caught(app, make, login_as, forger):
+    some_history(make, login_as)
+    target = ids()[3]
+    forgery.sql("UPDATE audit_event SET action = 'referral.withdrawn' WHERE id = :id", id=target)
+    forgery.rechain(forger)
+    forgery.move_head(forger)
+    assert caught_rehashing(app)
+
+
+@pytest.mark.parametrize("forger", WITHOUT_THE_KEY, ids=str)
+def test_an_event_removed_and_the_chain_hashed_again_is_caught(app, make, login_as, forger):
+    some_history(make, login_as)
+    forgery.sql("DELETE FROM audit_event WHERE id = :id", id=ids()[4])
+    forgery.rechain(forger)
+    forgery.move_head(forger)
+    assert caught_rehashing(app)
+
+
+@pytest.mark.parametrize("forger", WITHOUT_THE_KEY, ids=str)
+def test_events_cut_from_the_end_with_the_head_moved_back_are_caught(app, make, login_as, forger):
+    some_history(make, login_as)
+    forgery.sql("DELETE FROM audit_event WHERE id >= :id", id=ids()[-2])
+    forgery.move_head(forger)
+    code, output = verify(app)
+    assert code == 1 and "BROKEN the chain head" in output
+
+
+@pytest.mark.parametrize("forger", WITHOUT_THE_KEY, ids=str)
+def test_an_event_added_at_the_end_with_the_head_moved_to_it_is_caught(app, make, login_as, forger):
+    some_history(make, login_as)
+    forged = forgery.append_forged(forger)
+    code, output = verify(app)
+    assert code == 1 and f"BROKEN event {forged}:" in output
+
+
+def test_the_next_event_does_not_make_a_moved_head_look_genuine(app, make, login_as):
+    """An append extends the head it finds; it signs the new head only when the old one's
+    signature held, so cutting the end and waiting for the next event hides nothing."""
+    some_history(make, login_as)
+    forgery.sql("DELETE FROM audit_event WHERE id >= :id", id=ids()[-2])
+    forgery.move_head(WITHOUT_THE_KEY[0])
+    make.referral()  # more events, through the app
+    code, output = verify(app)
+    assert code == 1 and "BROKEN the chain head does not match its signature" in output
+
+
+def test_a_forger_with_the_key_passes_verify_audit_alone(app, make, login_as):
+    """The limit of the keyed chain, and why checkpoints exist (test_checkpoints.py)."""
+    some_history(make, login_as)
+    forgery.sql("DELETE FROM audit_event WHERE id = :id", id=ids()[4])
+    forgery.rechain(WITH_THE_KEY)
+    forgery.move_head(WITH_THE_KEY)
+    assert verify(app)[0] == 0
 
 
 def test_appends_from_many_connections_at_once_stay_one_chain(app, make):

@@ -11,9 +11,9 @@ more colleagues) and drops that schema at the end, so it may share a database wi
 What happens:
 
 1. Two gunicorn servers (two workers each) start on free local ports with the same
-   SECRET_KEY, so a person's signed session works on either; every request of every person
-   goes to one of the two at random. Holds are short (HOLD_HOURS of seconds), so they run out
-   during the run.
+   SECRET_KEY and AUDIT_KEY, so a person's signed session works on either and both sign the
+   audit trail alike; every request of every person goes to one of the two at random. Holds
+   are short (HOLD_HOURS of seconds), so they run out during the run.
 2. `--people` threads play caseworkers, shelter staff, guardianship officers and an
    ombudsman monitor, each with a session of their own, using only what the pages offer:
    they register children, refer them (submitting takes a hold), send drafts to another pool
@@ -69,7 +69,7 @@ from coordination.demo import DEMO_PASSWORD, seed_demo
 from coordination.extensions import db
 from coordination.referrals.models import DECLINE_CODES
 
-from ..conftest import CHEAP_HASH_METHOD, _drop_schema, _own_schema, make_app
+from ..conftest import AUDIT_KEY, CHEAP_HASH_METHOD, _drop_schema, _own_schema, make_app
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
@@ -733,6 +733,7 @@ def server_env(database_url: str, secret_key: str, hold_seconds: float) -> dict:
     env.update({
         "DATABASE_URL": database_url,
         "SECRET_KEY": secret_key,
+        "AUDIT_KEY": AUDIT_KEY,  # the key build_world signed the first events with (make_app's)
         "COORDINATION_ENV": "development",
         "HOLD_HOURS": f"{hold_seconds / 3600:.6f}",
         "BOARD_REFRESH_SECONDS": "5",

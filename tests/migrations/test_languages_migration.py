@@ -13,8 +13,6 @@ from flask_migrate import downgrade, upgrade
 from coordination import languages
 from coordination.extensions import db
 
-from ..conftest import _database_url, _drop_schema, _own_schema, make_app
-
 BEFORE, REVISION = "e22ff3816b35", "c4d8e9f0a1b2"
 VERSIONS = Path(__file__).resolve().parents[2] / "coordination" / "migrations" / "versions"
 
@@ -81,19 +79,6 @@ def test_the_downgrade_writes_codes_back_as_english_names_then_the_unmatched_tex
 
 
 # --- end to end ------------------------------------------------------------------------------
-
-@pytest.fixture
-def database(tmp_path):
-    """A database of its own, outside the suite's, so its schema can move back and forth."""
-    url, schema = _own_schema(_database_url(tmp_path))
-    app = make_app(url)
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-    if schema is not None:
-        _drop_schema(_database_url(tmp_path), schema)
-
 
 def _table(name, *columns):
     return sa.table(name, sa.column("id", sa.Integer()), *columns)
