@@ -14,10 +14,11 @@ from ..beds.services import load_pool
 from ..clock import now
 from ..errors import DomainError, InvalidInput, NoBedAvailable
 from ..extensions import db
-from ..forms import report_problems, report_refusal
+from ..forms import report_problems
 from ..htmx import page_or_fragment, wants_fragment
 from ..i18n import until
 from ..notifications.services import mark_read_for_referral
+from ..views import back_to, carry_out
 from ..words import word
 from . import services
 from .forms import (ChildFilterForm, ChildForm, ChildLanguagesForm, ChildRecordForm, ConsentForm, MoveForm,
@@ -77,18 +78,14 @@ def new_child():
         duplicates = services.likely_duplicates(current_user.organization_id, record["given_name"],
                                                 record["family_name"], record["birth_date"], record["estimated_age"])
         if not duplicates or form.confirm_not_duplicate.data:
-            try:
-                child = services.register_child(
+            registered, status = carry_out(
+                form, lambda: services.register_child(
                     current_user, **record, consent_given_by=form.consent_given_by.data or "",
-                    consent_given_at=form.consent_given_at.utc or now(), child_assent=form.child_assent.data)
-            except DomainError as refusal:
-                db.session.rollback()
-                report_refusal(form, refusal)
-                status = refusal.status
-            else:
-                db.session.commit()
-                flash(_("%(ref)s registered.", ref=child.case_reference), "success")
-                return redirect(url_for(".child", child_id=child.id), 303)
+                    consent_given_at=form.consent_given_at.utc or now(), child_assent=form.child_assent.data),
+                lambda child: back_to(_("%(ref)s registered.", ref=child.case_reference), ".child",
+                                      child_id=child.id))
+            if registered is not None:
+                return registered
         else:
             status = 409
     elif request.method == "POST":
@@ -136,19 +133,10 @@ def edit_child(child_id: int):
         duplicates = services.duplicates_after_correction(child, record["given_name"], record["family_name"],
                                                           record["birth_date"], record["estimated_age"])
         if not duplicates or form.confirm_not_duplicate.data:
-            try:
-                changed = services.correct_child(child, current_user, **record)
-            except DomainError as refusal:
-                db.session.rollback()
-                report_refusal(form, refusal)
-                status = refusal.status
-            else:
-                db.session.commit()
-                if changed:
-                    flash(_("The record of %(ref)s is corrected.", ref=child.case_reference), "success")
-                else:
-                    flash(_("Nothing was changed: the record already said all that."), "info")
-                return redirect(url_for(".child", child_id=child.id), 303)
+            corrected, status = carry_out(form, lambda: services.correct_child(child, current_user, **record),
+                                          lambda changed: _corrected(child, changed))
+            if corrected is not None:
+                return corrected
         else:
             status = 409
     elif form.is_submitted():
@@ -157,6 +145,13 @@ def edit_child(child_id: int):
     services.record_name_views(duplicates, "likely duplicates")  # the warning names them
     db.session.commit()
     return render_template("referrals/child_edit.html", form=form, child=child, duplicates=duplicates), status
+
+
+def _corrected(child, changed: bool):
+    if not changed:
+        flash(_("Nothing was changed: the record already said all that."), "info")
+        return redirect(url_for(".child", child_id=child.id), 303)
+    return back_to(_("The record of %(ref)s is corrected.", ref=child.case_reference), ".child", child_id=child.id)
 
 
 def _record_of(child) -> dict:
@@ -210,18 +205,17 @@ def record_consent(child_id: int):
     back = back if REFERRAL_PAGE.fullmatch(back) else None
     status = 422
     if form.validate():
-        try:
-            services.record_consent(child, current_user, form.consent_given_by.data,
-                                    form.consent_given_at.utc, form.child_assent.data)
-        except DomainError as refusal:
-            db.session.rollback()
-            report_refusal(form, refusal)
-            status = refusal.status
-        else:
-            db.session.commit()
-            flash(_("Consent recorded."), "success")
-            return redirect(back or url_for(".child", child_id=child.id), 303)
+        recorded, status = carry_out(form, lambda: services.record_consent(
+            child, current_user, form.consent_given_by.data, form.consent_given_at.utc, form.child_assent.data),
+            lambda _recorded: _consent_recorded(back or url_for(".child", child_id=child.id)))
+        if recorded is not None:
+            return recorded
     return _child_page(child, consent_form=form, consent_back=back, status=status)
+
+
+def _consent_recorded(back: str):
+    flash(_("Consent recorded."), "success")
+    return redirect(back, 303)
 
 
 # --- referrals -------------------------------------------------------------------------------
@@ -265,19 +259,12 @@ def new_referral():
         if pool is None:
             status = 422
         else:
-            try:
-                referral = services.create_referral(current_user, chosen, pool, form.urgency.data,
-                                                    form.note.data or "")
-            except DomainError as refusal:
-                db.session.rollback()
-                report_refusal(form, refusal)
-                status = refusal.status
-            else:
-                db.session.commit()
-                if form.then.data == "submit":
-                    return _submit_new(referral)
-                flash(_("Draft saved; submit it to hold a bed."), "success")
-                return redirect(url_for(".referral", referral_id=referral.id), 303)
+            created, status = carry_out(
+                form, lambda: services.create_referral(current_user, chosen, pool, form.urgency.data,
+                                                       form.note.data or ""),
+                lambda referral: _draft_saved(referral, then=form.then.data))
+            if created is not None:
+                return created
     if wants_fragment():
         return page_or_fragment("referrals/new.html", "referrals/_suggestions.html", status=status,
                                 form=form, suggestions=suggestions, chosen=chosen, preset=preset)
@@ -306,6 +293,13 @@ def _pool_id(value: str | None) -> int | None:
     """A pool id from a form or an address: a whole number an id column can hold, or None."""
     value = value or ""
     return int(value) if value.isascii() and value.isdigit() and 0 < int(value) < 2**31 else None
+
+
+def _draft_saved(referral: Referral, then: str):
+    """A new referral is saved as a draft, and submitted at once when that was the button pressed."""
+    if then == "submit":
+        return _submit_new(referral)
+    return back_to(_("Draft saved; submit it to hold a bed."), ".referral", referral_id=referral.id)
 
 
 def _submit_new(referral: Referral):
