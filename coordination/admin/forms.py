@@ -1,18 +1,16 @@
 """The administration forms. Choices that come from the database (regions, organizations)
 are filled in by the route; the rules that need the database live in admin.services."""
 from flask_babel import lazy_gettext as _l
-from wtforms import (BooleanField, EmailField, IntegerField, SelectField, SelectMultipleField, StringField,
-                     TextAreaField)
+from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..accounts.models import ORGANIZATION_KINDS, ROLES
 from ..beds.forms import MAX_BEDS
 from ..beds.models import SERVICES, SEXES, SHELTER_STATUSES
-from ..forms import Form, LanguagesField
+from ..forms import Form, LanguagesField, MultiCheckboxField, options
 from ..words import ADMITS_LABELS, KIND_LABELS, WORDS
 
-ROLE_CHOICES = [(role, WORDS[role]) for role in ROLES]
+ROLE_CHOICES = options((role, WORDS[role]) for role in ROLES)
 MAX_PAGE = 100_000
 
 
@@ -27,11 +25,6 @@ CHOOSE_ORGANIZATION = _choose(_l("Choose one of the organizations offered."))
 CHOOSE_STATUS = _choose(_l("Choose one of the statuses offered."))
 CHOOSE_ADMITS = _choose(_l("Choose whom the pool admits from the choices offered."))
 CHOOSE_ROLE = _choose(_l("Choose one of the roles offered."))
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def _strip(value):
@@ -72,7 +65,7 @@ class RegionForm(Form):
 
 class OrganizationForm(Form):
     name = _text(_l("Name"), _l("Give the organization's name."), max_length=200)
-    kind = SelectField(_l("Kind"), choices=[(k, KIND_LABELS[k]) for k in ORGANIZATION_KINDS], **CHOOSE_KIND)
+    kind = SelectField(_l("Kind"), choices=options((k, KIND_LABELS[k]) for k in ORGANIZATION_KINDS), **CHOOSE_KIND)
     region = SelectField(_l("Home region"), choices=[], coerce=int, **CHOOSE_REGION)
 
 
@@ -82,17 +75,17 @@ class ShelterForm(Form):
     name = _text(_l("Name"), _l("Give the shelter's name."), max_length=200)
     address = _text(_l("Address"), max_length=500)
     phone = _text(_l("Phone"), max_length=50)
-    status = SelectField(_l("Status"), choices=[(s, WORDS[s]) for s in SHELTER_STATUSES], default="open",
+    status = SelectField(_l("Status"), choices=options((s, WORDS[s]) for s in SHELTER_STATUSES), default="open",
                          **CHOOSE_STATUS)
     languages = LanguagesField(_l("Languages the staff speak"))
-    services = MultiCheckboxField(_l("Services"), choices=[(s, WORDS[s]) for s in SERVICES],
+    services = MultiCheckboxField(_l("Services"), choices=options((s, WORDS[s]) for s in SERVICES),
                                   validators=[Optional()])
     accessibility = _text(_l("Accessibility"), max_length=2000, multiline=True)
 
 
 class PoolForm(Form):
     label = _text(_l("Label"), _l("Give the pool a label, such as “Girls 12–17”."), max_length=100)
-    admits_sex = SelectField(_l("Admits"), choices=[(s, ADMITS_LABELS[s]) for s in SEXES], default="any",
+    admits_sex = SelectField(_l("Admits"), choices=options((s, ADMITS_LABELS[s]) for s in SEXES), default="any",
                              **CHOOSE_ADMITS)
     min_age = IntegerField(_l("Youngest age"), default=0, validators=[
         InputRequired(_l("Give the youngest age.")), NumberRange(0, 17, _l("Ages run from 0 to 17."))])
@@ -126,7 +119,7 @@ class UserFilterForm(Form):
         csrf = False
 
     organization = SelectField(_l("Organization"), choices=[], default="", **CHOOSE_ORGANIZATION)
-    role = SelectField(_l("Role"), choices=[("", _l("Any role"))] + ROLE_CHOICES, default="", **CHOOSE_ROLE)
+    role = SelectField(_l("Role"), choices=options([("", _l("Any role"))]) + ROLE_CHOICES, default="", **CHOOSE_ROLE)
     page = IntegerField(validators=[Optional(), NumberRange(1, MAX_PAGE, _l("There is no such page."))], default=1)
 
 

@@ -14,6 +14,7 @@ from ..accounts.services import is_locked
 from ..beds.models import BedPool, Shelter
 from ..errors import DomainError
 from ..extensions import db
+from ..forms import options
 from ..htmx import page_or_fragment
 from ..views import back_to, submit
 from ..words import KIND_LABELS
@@ -65,12 +66,12 @@ def _page_number() -> int:
 
 
 def _region_choices():
-    return [(r.id, r.local_name) for r in services.all_regions()]
+    return options((r.id, r.local_name) for r in services.all_regions())
 
 
 def _organization_choices():
-    return [(o.id, o.name if o.active else _("%(name)s (deactivated)", name=o.name))
-            for o in services.all_organizations()]
+    return options((o.id, o.name if o.active else _("%(name)s (deactivated)", name=o.name))
+                   for o in services.all_organizations())
 
 
 def _load(model, record_id: int):
@@ -278,8 +279,8 @@ def pool(shelter_id: int, pool_id: int):
 @bp.get("/users")
 def users():
     form = UserFilterForm(formdata=request.args)
-    form.organization.choices = [("", _("Any organization"))] + [
-        (str(value), label) for value, label in _organization_choices()]
+    form.organization.choices = options([("", _("Any organization"))] + [
+        (str(choice.value), choice.label) for choice in _organization_choices()])
     status, page = 200, None
     if form.validate():
         query = services.users_query(

@@ -14,7 +14,7 @@ from ..beds.services import load_pool
 from ..clock import now
 from ..errors import DomainError, InvalidInput, NoBedAvailable
 from ..extensions import db
-from ..forms import report_problems
+from ..forms import options, report_problems
 from ..htmx import page_or_fragment, wants_fragment
 from ..i18n import until
 from ..notifications.services import mark_read_for_referral
@@ -49,7 +49,7 @@ def _require_caseworker():
 def children():
     _require_caseworker()
     form = ChildFilterForm(formdata=request.args)
-    form.region.choices = [("", _("All regions"))] + [(str(r.id), r.local_name) for r in _regions()]
+    form.region.choices = options([("", _("All regions"))] + [(str(r.id), r.local_name) for r in _regions()])
     status = 200
     if form.validate():
         query = services.children_of(current_user, region_id=int(form.region.data) if form.region.data else None,
@@ -68,7 +68,7 @@ def children():
 def new_child():
     _require_caseworker()
     form = ChildForm()
-    form.region.choices = [(str(r.id), r.local_name) for r in _regions()]
+    form.region.choices = options((str(r.id), r.local_name) for r in _regions())
     if request.method == "GET":
         form.region.data = str(current_user.organization.region_id)
     duplicates = []
@@ -125,7 +125,7 @@ def edit_child(child_id: int):
     services.require_correctable(current_user, child)
     # A POST is the record as sent, every field of it; the record as it stands only fills the form at first.
     form = ChildRecordForm(data=None if request.method == "POST" else _record_of(child))
-    form.region.choices = [(str(r.id), r.local_name) for r in _regions()]
+    form.region.choices = options((str(r.id), r.local_name) for r in _regions())
     duplicates = []
     status = 200
     if form.validate_on_submit():
@@ -225,7 +225,7 @@ def referrals():
     if not services.may_list_referrals(current_user):
         abort(403)
     form = ReferralFilterForm(formdata=request.args)
-    form.region.choices = [("", _("All regions"))] + [(str(r.id), r.local_name) for r in _regions()]
+    form.region.choices = options([("", _("All regions"))] + [(str(r.id), r.local_name) for r in _regions()])
     status = 200
     if form.validate():
         query = services.referrals_of(current_user, status=form.status.data or None,
@@ -242,11 +242,11 @@ def new_referral():
     _require_caseworker()
     form = ReferralForm(formdata=request.form if request.method == "POST" else request.args)
     candidates = services.children_to_refer(current_user, limit=CHILD_CHOICES)
-    form.child.choices = [("", _("Choose a child"))] + [
-        (str(c.id), f"{c.case_reference} · {c.full_name}") for c in candidates]
+    form.child.choices = options([("", _("Choose a child"))] + [
+        (str(c.id), f"{c.case_reference} · {c.full_name}") for c in candidates])
     chosen = next((c for c in candidates if str(c.id) == form.child.data), None)
     suggestions = services.suggest_pools(chosen) if chosen else []
-    form.pool.choices = [(str(s.pool.id), s.pool.label) for s in suggestions]
+    form.pool.choices = options((str(s.pool.id), s.pool.label) for s in suggestions)
     # A pool chosen before the child (the bed board's "Refer a child") is kept and shown.
     preset = load_pool(_pool_id(form.pool.data)) if _pool_id(form.pool.data) else None
     # The full page lists the names to choose from; an htmx answer only the chosen child's pools.
