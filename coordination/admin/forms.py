@@ -4,9 +4,11 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..accounts.emails import normalized_email
 from ..accounts.models import ORGANIZATION_KINDS, ROLES
 from ..beds.forms import MAX_BEDS
 from ..beds.models import SERVICES, SEXES, SHELTER_STATUSES
+from ..errors import InvalidInput
 from ..forms import Form, LanguagesField, MultiCheckboxField, options
 from ..words import ADMITS_LABELS, KIND_LABELS, WORDS
 
@@ -35,6 +37,17 @@ def _printable(form, field):
     """Control characters have no place in a name or an address (and PostgreSQL refuses NUL)."""
     if isinstance(field.data, str) and any(ord(c) < 32 and c not in "\t\r\n" for c in field.data):
         raise ValidationError(_l("Remove the control characters from this field."))
+
+
+def _email_address(form, field):
+    """The one rule of what is an email address (accounts.emails), asked before the form is
+    sent on, so that the reason stands under the field; said once, after any other problem."""
+    if field.errors:
+        return
+    try:
+        normalized_email(field.data)
+    except InvalidInput as refusal:
+        raise ValidationError(refusal.message) from None
 
 
 def _text(label, required_message=None, max_length=200, multiline=False):
@@ -99,7 +112,7 @@ class PoolForm(Form):
 class NewUserForm(Form):
     email = EmailField(_l("Email"), filters=[_strip], validators=[
         DataRequired(_l("Give the person's email address.")),
-        Length(max=254, message=_l("Keep this under %(n)s characters.", n=254)), _printable])
+        Length(max=254, message=_l("Keep this under %(n)s characters.", n=254)), _printable, _email_address])
     name = _text(_l("Name"), _l("Give the person's name."), max_length=200)
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, **CHOOSE_ROLE)
     organization = SelectField(_l("Organization"), choices=[], coerce=int, **CHOOSE_ORGANIZATION)
