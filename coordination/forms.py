@@ -1,12 +1,15 @@
 """What every form shares: WTForms' own messages in the user's language, times that
 people type in their own zone, and languages chosen from the list."""
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import get_translations, lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, Field, StringField
+from wtforms import DateTimeLocalField, Field, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from . import languages
 from .errors import DomainError
@@ -52,6 +55,20 @@ def report_refusal(form: Form, refusal: DomainError) -> None:
         report_problems(form, problems)
     else:
         form.form_errors.append(refusal.message)
+
+
+def options(choices: Mapping | Iterable[tuple]) -> list[SelectChoice]:
+    """What a select, a radio group or a list of checkboxes offers, from {value: label} or
+    (value, label) pairs, in the form WTForms takes them."""
+    pairs = choices.items() if isinstance(choices, Mapping) else choices
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices, each a checkbox (a multiple select is hard to use, on a phone above all)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 EARLIEST, LATEST = datetime(2000, 1, 1), datetime(2100, 1, 1)

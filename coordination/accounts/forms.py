@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
-from ..forms import Form
+from ..forms import Form, options
 from ..i18n import LANGUAGES
 
 
@@ -34,6 +34,6 @@ class CodeForm(Form):
 
 class LanguageForm(Form):
     """The language switcher on every page, and the account page's choice."""
-    language = SelectField(_l("Language"), choices=list(LANGUAGES.items()),
+    language = SelectField(_l("Language"), choices=options(LANGUAGES),
                            validators=[InputRequired(_l("Choose a language."))])
     next = HiddenField()

@@ -11,6 +11,7 @@ from ..clock import now
 from ..errors import InvalidInput
 from ..extensions import db
 from ..i18n import LANGUAGES
+from .emails import folded_email, normalized_email
 from .models import ROLES, Organization, Region, RolePolicy, User
 from .passwords import password_problems, spend_as_long_as_a_check
 
@@ -25,7 +26,7 @@ class LoginRefused(Exception):
 
 
 def find_user_by_email(email: str) -> User | None:
-    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    return db.session.scalar(select(User).where(User.email == folded_email(email)))
 
 
 def authenticate(email: str, password: str) -> User:
@@ -36,7 +37,7 @@ def authenticate(email: str, password: str) -> User:
     user = find_user_by_email(email)
     if user is None:
         spend_as_long_as_a_check(password)
-        audit.record("login.failed", "user", "", {"email": email.strip().lower()[:254], "why": "unknown email"})
+        audit.record("login.failed", "user", "", {"email": folded_email(email)[:254], "why": "unknown email"})
         raise LoginRefused
     if user.locked_until is not None and user.locked_until > at:
         audit.record("login.failed", "user", user.id, {"why": "locked"})
@@ -169,10 +170,9 @@ def disable_totp(user: User) -> None:
 # --- accounts --------------------------------------------------------------------------------
 
 def create_user(email: str, name: str, role: str, organization_name: str, password: str) -> User:
-    """Make an account; refuses a taken email, an unknown role or organization, a weak password."""
-    email = email.strip().lower()
-    if "@" not in email or len(email) > 254:
-        raise InvalidInput(_("%(email)s is not an email address.", email=email))
+    """Make an account; refuses what is not an email address (normalized_email), a taken
+    email, an unknown role or organization, a weak password."""
+    email = normalized_email(email)
     if role not in ROLES:
         raise InvalidInput(_("Unknown role %(role)s; choose one of %(roles)s.",
                              role=role, roles=", ".join(ROLES)))

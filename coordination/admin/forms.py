@@ -1,18 +1,18 @@
 """The administration forms. Choices that come from the database (regions, organizations)
 are filled in by the route; the rules that need the database live in admin.services."""
 from flask_babel import lazy_gettext as _l
-from wtforms import (BooleanField, EmailField, IntegerField, SelectField, SelectMultipleField, StringField,
-                     TextAreaField)
+from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..accounts.emails import normalized_email
 from ..accounts.models import ORGANIZATION_KINDS, ROLES
 from ..beds.forms import MAX_BEDS
 from ..beds.models import SERVICES, SEXES, SHELTER_STATUSES
-from ..forms import Form, LanguagesField
+from ..errors import InvalidInput
+from ..forms import Form, LanguagesField, MultiCheckboxField, options
 from ..words import ADMITS_LABELS, KIND_LABELS, WORDS
 
-ROLE_CHOICES = [(role, WORDS[role]) for role in ROLES]
+ROLE_CHOICES = options((role, WORDS[role]) for role in ROLES)
 MAX_PAGE = 100_000
 
 
@@ -29,11 +29,6 @@ CHOOSE_ADMITS = _choose(_l("Choose whom the pool admits from the choices offered
 CHOOSE_ROLE = _choose(_l("Choose one of the roles offered."))
 
 
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
@@ -42,6 +37,17 @@ def _printable(form, field):
     """Control characters have no place in a name or an address (and PostgreSQL refuses NUL)."""
     if isinstance(field.data, str) and any(ord(c) < 32 and c not in "\t\r\n" for c in field.data):
         raise ValidationError(_l("Remove the control characters from this field."))
+
+
+def _email_address(form, field):
+    """The one rule of what is an email address (accounts.emails), asked before the form is
+    sent on, so that the reason stands under the field; said once, after any other problem."""
+    if field.errors:
+        return
+    try:
+        normalized_email(field.data)
+    except InvalidInput as refusal:
+        raise ValidationError(refusal.message) from None
 
 
 def _text(label, required_message=None, max_length=200, multiline=False):
@@ -72,7 +78,7 @@ class RegionForm(Form):
 
 class OrganizationForm(Form):
     name = _text(_l("Name"), _l("Give the organization's name."), max_length=200)
-    kind = SelectField(_l("Kind"), choices=[(k, KIND_LABELS[k]) for k in ORGANIZATION_KINDS], **CHOOSE_KIND)
+    kind = SelectField(_l("Kind"), choices=options((k, KIND_LABELS[k]) for k in ORGANIZATION_KINDS), **CHOOSE_KIND)
     region = SelectField(_l("Home region"), choices=[], coerce=int, **CHOOSE_REGION)
 
 
@@ -82,17 +88,17 @@ class ShelterForm(Form):
     name = _text(_l("Name"), _l("Give the shelter's name."), max_length=200)
     address = _text(_l("Address"), max_length=500)
     phone = _text(_l("Phone"), max_length=50)
-    status = SelectField(_l("Status"), choices=[(s, WORDS[s]) for s in SHELTER_STATUSES], default="open",
+    status = SelectField(_l("Status"), choices=options((s, WORDS[s]) for s in SHELTER_STATUSES), default="open",
                          **CHOOSE_STATUS)
     languages = LanguagesField(_l("Languages the staff speak"))
-    services = MultiCheckboxField(_l("Services"), choices=[(s, WORDS[s]) for s in SERVICES],
+    services = MultiCheckboxField(_l("Services"), choices=options((s, WORDS[s]) for s in SERVICES),
                                   validators=[Optional()])
     accessibility = _text(_l("Accessibility"), max_length=2000, multiline=True)
 
 
 class PoolForm(Form):
     label = _text(_l("Label"), _l("Give the pool a label, such as “Girls 12–17”."), max_length=100)
-    admits_sex = SelectField(_l("Admits"), choices=[(s, ADMITS_LABELS[s]) for s in SEXES], default="any",
+    admits_sex = SelectField(_l("Admits"), choices=options((s, ADMITS_LABELS[s]) for s in SEXES), default="any",
                              **CHOOSE_ADMITS)
     min_age = IntegerField(_l("Youngest age"), default=0, validators=[
         InputRequired(_l("Give the youngest age.")), NumberRange(0, 17, _l("Ages run from 0 to 17."))])
@@ -106,7 +112,7 @@ class PoolForm(Form):
 class NewUserForm(Form):
     email = EmailField(_l("Email"), filters=[_strip], validators=[
         DataRequired(_l("Give the person's email address.")),
-        Length(max=254, message=_l("Keep this under %(n)s characters.", n=254)), _printable])
+        Length(max=254, message=_l("Keep this under %(n)s characters.", n=254)), _printable, _email_address])
     name = _text(_l("Name"), _l("Give the person's name."), max_length=200)
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, **CHOOSE_ROLE)
     organization = SelectField(_l("Organization"), choices=[], coerce=int, **CHOOSE_ORGANIZATION)
@@ -126,7 +132,7 @@ class UserFilterForm(Form):
         csrf = False
 
     organization = SelectField(_l("Organization"), choices=[], default="", **CHOOSE_ORGANIZATION)
-    role = SelectField(_l("Role"), choices=[("", _l("Any role"))] + ROLE_CHOICES, default="", **CHOOSE_ROLE)
+    role = SelectField(_l("Role"), choices=options([("", _l("Any role"))]) + ROLE_CHOICES, default="", **CHOOSE_ROLE)
     page = IntegerField(validators=[Optional(), NumberRange(1, MAX_PAGE, _l("There is no such page."))], default=1)
 
 

@@ -2,9 +2,10 @@
 
 Each view: load (404 for an unknown id), check the form, call one service, commit once,
 then redirect (303) with a flash; invalid input re-renders the form with its messages (422),
-a refusal from the service shows its message with the service's status.
+a refusal from the service shows its message with the service's status. A form view is
+load → build the form → views.submit, which does the rest.
 """
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,7 +14,9 @@ from ..accounts.services import is_locked
 from ..beds.models import BedPool, Shelter
 from ..errors import DomainError
 from ..extensions import db
+from ..forms import options
 from ..htmx import page_or_fragment
+from ..views import back_to, submit
 from ..words import KIND_LABELS
 from . import services
 from .forms import (ActionForm, EditUserForm, NewUserForm, OrganizationForm, PageForm, PoolForm,
@@ -44,17 +47,9 @@ def index():
 
 # --- helpers ---------------------------------------------------------------------------------
 
-def _refused(form, refusal: DomainError) -> int:
-    """Undo whatever the service began, and show its reason on the form."""
-    db.session.rollback()
-    form.form_errors.append(refusal.message)
-    return refusal.status
-
-
 def _done(message: str, endpoint: str, **values):
     db.session.commit()
-    flash(message, "success")
-    return redirect(url_for(endpoint, **values), 303)
+    return back_to(message, endpoint, **values)
 
 
 def _require_action_form() -> None:
@@ -71,12 +66,12 @@ def _page_number() -> int:
 
 
 def _region_choices():
-    return [(r.id, r.local_name) for r in services.all_regions()]
+    return options((r.id, r.local_name) for r in services.all_regions())
 
 
 def _organization_choices():
-    return [(o.id, o.name if o.active else _("%(name)s (deactivated)", name=o.name))
-            for o in services.all_organizations()]
+    return options((o.id, o.name if o.active else _("%(name)s (deactivated)", name=o.name))
+                   for o in services.all_organizations())
 
 
 def _load(model, record_id: int):
@@ -103,36 +98,20 @@ def regions():
 @bp.route("/regions/new", methods=["GET", "POST"])
 def new_region():
     form = RegionForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            region = services.create_region(form.code.data, form.name.data, form.name_ru.data or "",
-                                            form.name_en.data or "")
-        except DomainError as refusal:
-            status = _refused(form, refusal)
-        else:
-            return _done(_("Region %(name)s created.", name=region.local_name), ".regions")
-    elif request.method == "POST":
-        status = 422
-    return render_template("admin/region.html", form=form, region=None), status
+    return submit(form, lambda: services.create_region(form.code.data, form.name.data, form.name_ru.data or "",
+                                                       form.name_en.data or ""),
+                  lambda region: back_to(_("Region %(name)s created.", name=region.local_name), ".regions"),
+                  lambda: render_template("admin/region.html", form=form, region=None))
 
 
 @bp.route(f"/regions/<{ID}:region_id>", methods=["GET", "POST"])
 def region(region_id: int):
     region = _load(Region, region_id)
     form = RegionForm(formdata=None, obj=region) if request.method == "GET" else RegionForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.update_region(region, form.code.data, form.name.data, form.name_ru.data or "",
-                                   form.name_en.data or "")
-        except DomainError as refusal:
-            status = _refused(form, refusal)
-        else:
-            return _done(_("Region %(name)s saved.", name=region.local_name), ".regions")
-    elif request.method == "POST":
-        status = 422
-    return render_template("admin/region.html", form=form, region=region), status
+    return submit(form, lambda: services.update_region(region, form.code.data, form.name.data,
+                                                       form.name_ru.data or "", form.name_en.data or ""),
+                  lambda _saved: back_to(_("Region %(name)s saved.", name=region.local_name), ".regions"),
+                  lambda: render_template("admin/region.html", form=form, region=region))
 
 
 # --- organizations ---------------------------------------------------------------------------
@@ -161,35 +140,21 @@ def _organization_form(organization: Organization | None = None,
 @bp.route("/organizations/new", methods=["GET", "POST"])
 def new_organization():
     form = _organization_form()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            organization = services.create_organization(form.name.data, form.kind.data, form.region.data)
-        except DomainError as refusal:
-            status = _refused(form, refusal)
-        else:
-            return _done(_("Organization %(name)s created.", name=organization.name), ".organizations")
-    elif request.method == "POST":
-        status = 422
-    return render_template("admin/organization.html", form=form, organization=None), status
+    return submit(form, lambda: services.create_organization(form.name.data, form.kind.data, form.region.data),
+                  lambda organization: back_to(_("Organization %(name)s created.", name=organization.name),
+                                               ".organizations"),
+                  lambda: render_template("admin/organization.html", form=form, organization=None))
 
 
 @bp.route(f"/organizations/<{ID}:organization_id>", methods=["GET", "POST"])
 def organization(organization_id: int):
     organization = _load(Organization, organization_id)
     form = _organization_form(organization)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.update_organization(organization, form.name.data, form.kind.data, form.region.data)
-        except DomainError as refusal:
-            status = _refused(form, refusal)
-        else:
-            return _done(_("Organization %(name)s saved.", name=organization.name), ".organization",
-                         organization_id=organization.id)
-    elif request.method == "POST":
-        status = 422
-    return _organization_page(organization, form, status)
+    return submit(form, lambda: services.update_organization(organization, form.name.data, form.kind.data,
+                                                             form.region.data),
+                  lambda _saved: back_to(_("Organization %(name)s saved.", name=organization.name),
+                                         ".organization", organization_id=organization.id),
+                  lambda: _organization_page(organization, form))
 
 
 def _organization_page(organization: Organization, form: OrganizationForm, status: int = 200):
@@ -259,18 +224,10 @@ def _shelter_values(form: ShelterForm) -> dict:
 @bp.route("/shelters/new", methods=["GET", "POST"])
 def new_shelter():
     form = _shelter_form()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            shelter = services.create_shelter(**_shelter_values(form))
-        except DomainError as refusal:
-            status = _refused(form, refusal)
-        else:
-            return _done(_("Shelter %(name)s created; now add its bed pools.", name=shelter.name),
-                         ".shelter", shelter_id=shelter.id)
-    elif request.method == "POST":
-        status = 422
-    return render_template("admin/shelter_new.html", form=form), status
+    return submit(form, lambda: services.create_shelter(**_shelter_values(form)),
+                  lambda shelter: back_to(_("Shelter %(name)s created; now add its bed pools.", name=shelter.name),
+                                          ".shelter", shelter_id=shelter.id),
+                  lambda: render_template("admin/shelter_new.html", form=form))
 
 
 def _shelter_page(shelter: Shelter, form: ShelterForm | None = None, pool_form: PoolForm | None = None,
@@ -284,33 +241,21 @@ def _shelter_page(shelter: Shelter, form: ShelterForm | None = None, pool_form: 
 def shelter(shelter_id: int):
     shelter = _load(Shelter, shelter_id)
     form = _shelter_form(shelter)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.update_shelter(shelter, **_shelter_values(form))
-        except DomainError as refusal:
-            status = _refused(form, refusal)
-        else:
-            return _done(_("Shelter %(name)s saved.", name=shelter.name), ".shelter", shelter_id=shelter.id)
-    elif request.method == "POST":
-        status = 422
-    return _shelter_page(shelter, form=form, status=status)
+    return submit(form, lambda: services.update_shelter(shelter, **_shelter_values(form)),
+                  lambda _saved: back_to(_("Shelter %(name)s saved.", name=shelter.name), ".shelter",
+                                         shelter_id=shelter.id),
+                  lambda: _shelter_page(shelter, form=form))
 
 
 @bp.post(f"/shelters/<{ID}:shelter_id>/pools")
 def add_pool(shelter_id: int):
     shelter = _load(Shelter, shelter_id)
     form = PoolForm()
-    status = 422
-    if form.validate_on_submit():
-        try:
-            pool = services.add_pool(shelter, current_user, form.label.data, form.admits_sex.data,
-                                     form.min_age.data, form.max_age.data, form.capacity.data)
-        except DomainError as refusal:
-            status = _refused(form, refusal)
-        else:
-            return _done(_("Pool %(label)s added.", label=pool.label), ".shelter", shelter_id=shelter.id)
-    return _shelter_page(shelter, pool_form=form, status=status)
+    return submit(form, lambda: services.add_pool(shelter, current_user, form.label.data, form.admits_sex.data,
+                                                  form.min_age.data, form.max_age.data, form.capacity.data),
+                  lambda pool: back_to(_("Pool %(label)s added.", label=pool.label), ".shelter",
+                                       shelter_id=shelter.id),
+                  lambda: _shelter_page(shelter, pool_form=form))
 
 
 @bp.route(f"/shelters/<{ID}:shelter_id>/pools/<{ID}:pool_id>", methods=["GET", "POST"])
@@ -322,18 +267,11 @@ def pool(shelter_id: int, pool_id: int):
         form = PoolForm(formdata=None, obj=pool)
     else:
         form = PoolForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.update_pool(pool, current_user, form.label.data, form.admits_sex.data,
-                                 form.min_age.data, form.max_age.data, form.capacity.data)
-        except DomainError as refusal:
-            status = _refused(form, refusal)
-        else:
-            return _done(_("Pool %(label)s saved.", label=pool.label), ".shelter", shelter_id=shelter_id)
-    elif request.method == "POST":
-        status = 422
-    return render_template("admin/pool.html", form=form, pool=pool, shelter=pool.shelter), status
+    return submit(form, lambda: services.update_pool(pool, current_user, form.label.data, form.admits_sex.data,
+                                                     form.min_age.data, form.max_age.data, form.capacity.data),
+                  lambda _saved: back_to(_("Pool %(label)s saved.", label=pool.label), ".shelter",
+                                         shelter_id=shelter_id),
+                  lambda: render_template("admin/pool.html", form=form, pool=pool, shelter=pool.shelter))
 
 
 # --- users -----------------------------------------------------------------------------------
@@ -341,8 +279,8 @@ def pool(shelter_id: int, pool_id: int):
 @bp.get("/users")
 def users():
     form = UserFilterForm(formdata=request.args)
-    form.organization.choices = [("", _("Any organization"))] + [
-        (str(value), label) for value, label in _organization_choices()]
+    form.organization.choices = options([("", _("Any organization"))] + [
+        (str(choice.value), choice.label) for choice in _organization_choices()])
     status, page = 200, None
     if form.validate():
         query = services.users_query(
@@ -359,19 +297,10 @@ def users():
 def new_user():
     form = NewUserForm()
     form.organization.choices = _organization_choices()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            user, temporary = services.create_account(form.email.data, form.name.data, form.role.data,
-                                                      form.organization.data)
-        except DomainError as refusal:
-            status = _refused(form, refusal)
-        else:
-            db.session.commit()
-            return _one_time_password_page(user, temporary, created=True)
-    elif request.method == "POST":
-        status = 422
-    return render_template("admin/user_new.html", form=form), status
+    return submit(form, lambda: services.create_account(form.email.data, form.name.data, form.role.data,
+                                                        form.organization.data),
+                  lambda new: _one_time_password_page(*new, created=True),
+                  lambda: render_template("admin/user_new.html", form=form))
 
 
 def _user_page(user: User, form: EditUserForm | None = None, status: int = 200):
@@ -390,16 +319,10 @@ def user(user_id: int):
         return _user_page(user)
     form = EditUserForm()
     form.organization.choices = _organization_choices()
-    status = 422
-    if form.validate_on_submit():
-        try:
-            services.update_user(user, current_user, form.name.data, form.role.data, form.organization.data,
-                                 form.active.data)
-        except DomainError as refusal:
-            status = _refused(form, refusal)
-        else:
-            return _done(_("%(name)s saved.", name=user.name), ".user", user_id=user.id)
-    return _user_page(user, form, status)
+    return submit(form, lambda: services.update_user(user, current_user, form.name.data, form.role.data,
+                                                     form.organization.data, form.active.data),
+                  lambda _saved: back_to(_("%(name)s saved.", name=user.name), ".user", user_id=user.id),
+                  lambda: _user_page(user, form))
 
 
 def _user_action(user_id: int, act, message: str):
@@ -452,15 +375,7 @@ def reset_password(user_id: int):
 def security():
     form = SecurityForm() if request.method == "POST" else SecurityForm(
         formdata=None, data={"require_totp": sorted(services.two_factor_roles())})
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.set_two_factor_roles(form.require_totp.data or [])
-        except DomainError as refusal:
-            status = _refused(form, refusal)
-        else:
-            return _done(_("Two-factor settings saved; they apply from each person's next sign-in."),
-                         ".security")
-    elif request.method == "POST":
-        status = 422
-    return render_template("admin/security.html", form=form), status
+    return submit(form, lambda: services.set_two_factor_roles(form.require_totp.data or []),
+                  lambda _saved: back_to(_("Two-factor settings saved; they apply from each person's next sign-in."),
+                                         ".security"),
+                  lambda: render_template("admin/security.html", form=form))

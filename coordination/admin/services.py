@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import languages as spoken
 from ..accounts import services as accounts
+from ..accounts.emails import normalized_email
 from ..accounts.models import ADMIN, ORGANIZATION_KINDS, ROLES, Organization, Region, RolePolicy, User
 from ..audit import services as audit
 from ..beds.forms import MAX_BEDS
@@ -380,11 +381,9 @@ def _role(role: str) -> str:
 
 def create_account(email: str, name: str, role: str, organization_id: int) -> tuple[User, str]:
     """A new account with a one-time password for the admin to pass on; the person must
-    choose their own password when they first sign in. Emails are unique whatever their case."""
-    email = _text(email, 254, _("Give the person's email address.")).lower()
-    local, at, domain = email.partition("@")
-    if not (local and at and domain) or " " in email:
-        raise InvalidInput(_("%(email)s is not an email address.", email=email))
+    choose their own password when they first sign in. Emails are unique whatever their case,
+    and must be email addresses (accounts.emails)."""
+    email = normalized_email(email)
     name = _text(name, 200, _("Give the person's name."))
     role = _role(role)
     organization = _organization(organization_id)

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from ..accounts.models import Organization
 from ..extensions import db
+from ..forms import options
 from ..htmx import page_or_fragment
 from . import services
 from .forms import AuditFilterForm
@@ -20,9 +21,9 @@ def index():
         abort(403)
     form = AuditFilterForm(formdata=request.args)
     organizations = db.session.scalars(select(Organization).order_by(Organization.name)).all()
-    form.organization.choices = [("", _("Any organization"))] + [(str(o.id), o.name) for o in organizations]
-    form.action.choices = [("", _("Any action"))] + [(a, a) for a in services.known_actions()]
-    form.object_type.choices = [("", _("Any object"))] + [(t, t) for t in services.known_object_types()]
+    form.organization.choices = options([("", _("Any organization"))] + [(str(o.id), o.name) for o in organizations])
+    form.action.choices = options([("", _("Any action"))] + [(a, a) for a in services.known_actions()])
+    form.object_type.choices = options([("", _("Any object"))] + [(t, t) for t in services.known_object_types()])
     status, page = 200, None
     if form.validate():
         query = services.search(

@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
 
-from ..forms import Form
+from ..forms import Form, options
 
 MAX_BEDS = 10_000
 
@@ -14,7 +14,7 @@ class BoardFilterForm(Form):
         csrf = False
 
     region = SelectField(_l("Region"), choices=[], validate_choice=True, default="")
-    sex = SelectField(_l("Sex"), choices=[("", _l("Any")), ("female", _l("Girls")), ("male", _l("Boys"))],
+    sex = SelectField(_l("Sex"), choices=options([("", _l("Any")), ("female", _l("Girls")), ("male", _l("Boys"))]),
                       default="")
     age = IntegerField(_l("Age"), validators=[Optional(), NumberRange(0, 17, _l("Age must be between 0 and 17."))])
     free = BooleanField(_l("Only pools with free beds"), false_values=("", "0", "false"))

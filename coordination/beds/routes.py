@@ -9,6 +9,7 @@ from .. import availability
 from ..accounts.models import Region
 from ..errors import DomainError
 from ..extensions import db
+from ..forms import options
 from ..htmx import page_or_fragment, wants_fragment
 from . import operations, services
 from .forms import AdjustCountForm, BoardFilterForm, ConfirmCountsForm, SetCountsForm
@@ -25,7 +26,7 @@ ID = "int(max=2147483647)"
 def board():
     regions = db.session.scalars(select(Region).order_by(Region.name)).all()
     form = BoardFilterForm(formdata=request.args)
-    form.region.choices = [("", _("All regions"))] + [(str(r.id), r.local_name) for r in regions]
+    form.region.choices = options([("", _("All regions"))] + [(str(r.id), r.local_name) for r in regions])
     status = 200
     pools = []
     if form.validate():

@@ -1,18 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField,
-                     SelectMultipleField, StringField, TextAreaField)
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import Form, LanguagesField, LocalDateTimeField, report_problems
+from ..forms import Form, LanguagesField, LocalDateTimeField, MultiCheckboxField, options, report_problems
 from ..words import DECLINE_LABELS, NEED_LABELS, SEX_LABELS, URGENCY_LABELS, WORDS
 from . import services
 from .models import STATUSES
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class ChildRecordForm(Form):
@@ -22,14 +15,14 @@ class ChildRecordForm(Form):
 
     given_name = StringField(_l("Given name"), validators=[InputRequired(_l("Enter the given name.")), Length(max=200)])
     family_name = StringField(_l("Family name"), validators=[Optional(), Length(max=200)])
-    sex = SelectField(_l("Sex"), choices=list(SEX_LABELS.items()),
+    sex = SelectField(_l("Sex"), choices=options(SEX_LABELS),
                       validators=[InputRequired()])
     birth_date = DateField(_l("Date of birth"), validators=[Optional()])
     estimated_age = IntegerField(_l("Estimated age, if the date of birth is unknown"),
                                  validators=[Optional(), NumberRange(0, 17, _l("An unaccompanied child is 0 to 17 years old."))])
     nationality = StringField(_l("Nationality"), validators=[Optional(), Length(max=100)])
     languages = LanguagesField(_l("Languages the child speaks"))
-    needs = MultiCheckboxField(_l("Needs"), choices=list(NEED_LABELS.items()), validators=[Optional()])
+    needs = MultiCheckboxField(_l("Needs"), choices=options(NEED_LABELS), validators=[Optional()])
     region = SelectField(_l("Current region"), choices=[], validators=[InputRequired()])
     confirm_not_duplicate = BooleanField(_l("This is a different child; save anyway"))
 
@@ -92,14 +85,14 @@ class ReferralForm(Form):
     child = SelectField(_l("Child"), choices=[], validators=[InputRequired(_l("Choose the child."))])
     pool = SelectField(_l("Bed pool"), choices=[], validate_choice=False,
                        validators=[InputRequired(_l("Choose a bed pool."))])
-    urgency = SelectField(_l("Urgency"), choices=list(URGENCY_LABELS.items()), default="routine")
+    urgency = SelectField(_l("Urgency"), choices=options(URGENCY_LABELS), default="routine")
     note = TextAreaField(_l("Note for the shelter"), validators=[Optional(), Length(max=2000)])
     then = HiddenField(default="submit")
 
 
 class MoveForm(Form):
     """Every referral step posts this; which fields count depends on the step."""
-    reason_code = SelectField(_l("Reason"), choices=[("", "—")] + list(DECLINE_LABELS.items()),
+    reason_code = SelectField(_l("Reason"), choices=options([("", "—")]) + options(DECLINE_LABELS),
                               validators=[Optional()])
     reason_text = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
     arrived_at = LocalDateTimeField(_l("Arrived at"), validators=[Optional()])
@@ -113,9 +106,11 @@ class ReferralFilterForm(Form):
     class Meta:
         csrf = False
 
-    status = SelectField(_l("Status"), choices=[("", _l("Any status"))] + [(s, WORDS[s]) for s in STATUSES], default="")
+    status = SelectField(_l("Status"), choices=options([("", _l("Any status"))] + [(s, WORDS[s]) for s in STATUSES]),
+                         default="")
     region = SelectField(_l("Region"), choices=[], default="")
-    urgency = SelectField(_l("Urgency"), choices=[("", _l("Any urgency"))] + list(URGENCY_LABELS.items()), default="")
+    urgency = SelectField(_l("Urgency"), choices=options([("", _l("Any urgency"))]) + options(URGENCY_LABELS),
+                          default="")
     page = IntegerField(validators=[Optional(), NumberRange(1, 100000)], default=1)
 
 
@@ -123,12 +118,12 @@ class ChildFilterForm(Form):
     class Meta:
         csrf = False
 
-    status = SelectField(_l("Placement"), choices=[("", _l("Any")), ("unreferred", _l("No live referral")),
-                                                   ("referred", _l("Referral in progress")),
-                                                   ("placed", _l("Placed"))], default="")
+    status = SelectField(_l("Placement"), choices=options([("", _l("Any")), ("unreferred", _l("No live referral")),
+                                                           ("referred", _l("Referral in progress")),
+                                                           ("placed", _l("Placed"))]), default="")
     region = SelectField(_l("Region"), choices=[], default="")
     urgency = SelectField(_l("Urgency of live referral"),
-                          choices=[("", _l("Any urgency"))] + list(URGENCY_LABELS.items()), default="")
+                          choices=options([("", _l("Any urgency"))]) + options(URGENCY_LABELS), default="")
     q = StringField(_l("Case reference or name"), validators=[Optional(), Length(max=200)],
                     filters=[lambda v: v.strip() if isinstance(v, str) else v])
     page = IntegerField(validators=[Optional(), NumberRange(1, 100000)], default=1)

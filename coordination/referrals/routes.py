@@ -14,10 +14,11 @@ from ..availability import load_pool
 from ..clock import now
 from ..errors import DomainError, InvalidInput, NoBedAvailable
 from ..extensions import db
-from ..forms import report_problems, report_refusal
+from ..forms import options, report_problems
 from ..htmx import page_or_fragment, wants_fragment
 from ..i18n import until
 from ..notifications.services import mark_read_for_referral
+from ..views import back_to, carry_out
 from ..words import word
 from . import services
 from .forms import (ChildFilterForm, ChildForm, ChildLanguagesForm, ChildRecordForm, ConsentForm, MoveForm,
@@ -48,7 +49,7 @@ def _require_caseworker():
 def children():
     _require_caseworker()
     form = ChildFilterForm(formdata=request.args)
-    form.region.choices = [("", _("All regions"))] + [(str(r.id), r.local_name) for r in _regions()]
+    form.region.choices = options([("", _("All regions"))] + [(str(r.id), r.local_name) for r in _regions()])
     status = 200
     if form.validate():
         query = services.children_of(current_user, region_id=int(form.region.data) if form.region.data else None,
@@ -67,7 +68,7 @@ def children():
 def new_child():
     _require_caseworker()
     form = ChildForm()
-    form.region.choices = [(str(r.id), r.local_name) for r in _regions()]
+    form.region.choices = options((str(r.id), r.local_name) for r in _regions())
     if request.method == "GET":
         form.region.data = str(current_user.organization.region_id)
     duplicates = []
@@ -77,18 +78,14 @@ def new_child():
         duplicates = services.likely_duplicates(current_user.organization_id, record["given_name"],
                                                 record["family_name"], record["birth_date"], record["estimated_age"])
         if not duplicates or form.confirm_not_duplicate.data:
-            try:
-                child = services.register_child(
+            registered, status = carry_out(
+                form, lambda: services.register_child(
                     current_user, **record, consent_given_by=form.consent_given_by.data or "",
-                    consent_given_at=form.consent_given_at.utc or now(), child_assent=form.child_assent.data)
-            except DomainError as refusal:
-                db.session.rollback()
-                report_refusal(form, refusal)
-                status = refusal.status
-            else:
-                db.session.commit()
-                flash(_("%(ref)s registered.", ref=child.case_reference), "success")
-                return redirect(url_for(".child", child_id=child.id), 303)
+                    consent_given_at=form.consent_given_at.utc or now(), child_assent=form.child_assent.data),
+                lambda child: back_to(_("%(ref)s registered.", ref=child.case_reference), ".child",
+                                      child_id=child.id))
+            if registered is not None:
+                return registered
         else:
             status = 409
     elif request.method == "POST":
@@ -128,7 +125,7 @@ def edit_child(child_id: int):
     services.require_correctable(current_user, child)
     # A POST is the record as sent, every field of it; the record as it stands only fills the form at first.
     form = ChildRecordForm(data=None if request.method == "POST" else _record_of(child))
-    form.region.choices = [(str(r.id), r.local_name) for r in _regions()]
+    form.region.choices = options((str(r.id), r.local_name) for r in _regions())
     duplicates = []
     status = 200
     if form.validate_on_submit():
@@ -136,19 +133,10 @@ def edit_child(child_id: int):
         duplicates = services.duplicates_after_correction(child, record["given_name"], record["family_name"],
                                                           record["birth_date"], record["estimated_age"])
         if not duplicates or form.confirm_not_duplicate.data:
-            try:
-                changed = services.correct_child(child, current_user, **record)
-            except DomainError as refusal:
-                db.session.rollback()
-                report_refusal(form, refusal)
-                status = refusal.status
-            else:
-                db.session.commit()
-                if changed:
-                    flash(_("The record of %(ref)s is corrected.", ref=child.case_reference), "success")
-                else:
-                    flash(_("Nothing was changed: the record already said all that."), "info")
-                return redirect(url_for(".child", child_id=child.id), 303)
+            corrected, status = carry_out(form, lambda: services.correct_child(child, current_user, **record),
+                                          lambda changed: _corrected(child, changed))
+            if corrected is not None:
+                return corrected
         else:
             status = 409
     elif form.is_submitted():
@@ -157,6 +145,13 @@ def edit_child(child_id: int):
     services.record_name_views(duplicates, "likely duplicates")  # the warning names them
     db.session.commit()
     return render_template("referrals/child_edit.html", form=form, child=child, duplicates=duplicates), status
+
+
+def _corrected(child, changed: bool):
+    if not changed:
+        flash(_("Nothing was changed: the record already said all that."), "info")
+        return redirect(url_for(".child", child_id=child.id), 303)
+    return back_to(_("The record of %(ref)s is corrected.", ref=child.case_reference), ".child", child_id=child.id)
 
 
 def _record_of(child) -> dict:
@@ -210,18 +205,17 @@ def record_consent(child_id: int):
     back = back if REFERRAL_PAGE.fullmatch(back) else None
     status = 422
     if form.validate():
-        try:
-            services.record_consent(child, current_user, form.consent_given_by.data,
-                                    form.consent_given_at.utc, form.child_assent.data)
-        except DomainError as refusal:
-            db.session.rollback()
-            report_refusal(form, refusal)
-            status = refusal.status
-        else:
-            db.session.commit()
-            flash(_("Consent recorded."), "success")
-            return redirect(back or url_for(".child", child_id=child.id), 303)
+        recorded, status = carry_out(form, lambda: services.record_consent(
+            child, current_user, form.consent_given_by.data, form.consent_given_at.utc, form.child_assent.data),
+            lambda _recorded: _consent_recorded(back or url_for(".child", child_id=child.id)))
+        if recorded is not None:
+            return recorded
     return _child_page(child, consent_form=form, consent_back=back, status=status)
+
+
+def _consent_recorded(back: str):
+    flash(_("Consent recorded."), "success")
+    return redirect(back, 303)
 
 
 # --- referrals -------------------------------------------------------------------------------
@@ -231,7 +225,7 @@ def referrals():
     if not services.may_list_referrals(current_user):
         abort(403)
     form = ReferralFilterForm(formdata=request.args)
-    form.region.choices = [("", _("All regions"))] + [(str(r.id), r.local_name) for r in _regions()]
+    form.region.choices = options([("", _("All regions"))] + [(str(r.id), r.local_name) for r in _regions()])
     status = 200
     if form.validate():
         query = services.referrals_of(current_user, status=form.status.data or None,
@@ -248,11 +242,11 @@ def new_referral():
     _require_caseworker()
     form = ReferralForm(formdata=request.form if request.method == "POST" else request.args)
     candidates = services.children_to_refer(current_user, limit=CHILD_CHOICES)
-    form.child.choices = [("", _("Choose a child"))] + [
-        (str(c.id), f"{c.case_reference} · {c.full_name}") for c in candidates]
+    form.child.choices = options([("", _("Choose a child"))] + [
+        (str(c.id), f"{c.case_reference} · {c.full_name}") for c in candidates])
     chosen = next((c for c in candidates if str(c.id) == form.child.data), None)
     suggestions = services.suggest_pools(chosen) if chosen else []
-    form.pool.choices = [(str(s.pool.id), s.pool.label) for s in suggestions]
+    form.pool.choices = options((str(s.pool.id), s.pool.label) for s in suggestions)
     # A pool chosen before the child (the bed board's "Refer a child") is kept and shown.
     preset = load_pool(_pool_id(form.pool.data)) if _pool_id(form.pool.data) else None
     # The full page lists the names to choose from; an htmx answer only the chosen child's pools.
@@ -265,19 +259,12 @@ def new_referral():
         if pool is None:
             status = 422
         else:
-            try:
-                referral = services.create_referral(current_user, chosen, pool, form.urgency.data,
-                                                    form.note.data or "")
-            except DomainError as refusal:
-                db.session.rollback()
-                report_refusal(form, refusal)
-                status = refusal.status
-            else:
-                db.session.commit()
-                if form.then.data == "submit":
-                    return _submit_new(referral)
-                flash(_("Draft saved; submit it to hold a bed."), "success")
-                return redirect(url_for(".referral", referral_id=referral.id), 303)
+            created, status = carry_out(
+                form, lambda: services.create_referral(current_user, chosen, pool, form.urgency.data,
+                                                       form.note.data or ""),
+                lambda referral: _draft_saved(referral, then=form.then.data))
+            if created is not None:
+                return created
     if wants_fragment():
         return page_or_fragment("referrals/new.html", "referrals/_suggestions.html", status=status,
                                 form=form, suggestions=suggestions, chosen=chosen, preset=preset)
@@ -306,6 +293,13 @@ def _pool_id(value: str | None) -> int | None:
     """A pool id from a form or an address: a whole number an id column can hold, or None."""
     value = value or ""
     return int(value) if value.isascii() and value.isdigit() and 0 < int(value) < 2**31 else None
+
+
+def _draft_saved(referral: Referral, then: str):
+    """A new referral is saved as a draft, and submitted at once when that was the button pressed."""
+    if then == "submit":
+        return _submit_new(referral)
+    return back_to(_("Draft saved; submit it to hold a bed."), ".referral", referral_id=referral.id)
 
 
 def _submit_new(referral: Referral):
