@@ -197,6 +197,7 @@ def change_password(user: User, current: str, new: str) -> None:
     user.set_password(new)
     user.must_change_password = False
     user.session_version += 1
+    end_pending_sign_ins(user)
     audit.record("password.change", "user", user.id)
     db.session.flush()
 
@@ -213,6 +214,7 @@ def reset_password(user: User) -> str:
     user.set_password(temporary)
     user.must_change_password = True
     user.session_version += 1
+    end_pending_sign_ins(user)
     cleared = clear_sign_in_pauses(user)
     audit.record("password.reset", "user", user.id, {"unpaused": cleared} if cleared else None)
     db.session.flush()
@@ -342,6 +344,11 @@ def pending_sign_in(token) -> PendingSignIn | None:
         PendingSignIn.token_hash == _token_hash(token),
         PendingSignIn.started_at >= now() - timedelta(minutes=PENDING_MINUTES)))
     return pending if pending is not None and pending.user.is_active else None
+
+
+def end_pending_sign_ins(user: User) -> None:
+    """A new password ends every sign-in still owing its code: they were begun with the old one."""
+    db.session.execute(delete(PendingSignIn).where(PendingSignIn.user_id == user.id))
 
 
 def give_code(pending: PendingSignIn, code: str) -> User:

@@ -10,7 +10,7 @@ from coordination.accounts import services
 from coordination.accounts.models import PendingSignIn, RolePolicy, SignInPause, User
 from coordination.extensions import db
 
-from ..conftest import Client, at_address
+from ..conftest import PASSWORD, Client, at_address
 from ..test_transactions import Meeting, server
 
 ADDRESS = "203.0.113.9"
@@ -107,6 +107,18 @@ def test_a_pending_sign_in_ends_when_its_address_is_paused_meanwhile(app, make):
         at_address(app, ADDRESS).login(user.email, password="wrong password!")
     assert redirected(signing_in.post("/login/code", {"code": now_code(totp)})) == "/login"
     assert signing_in.get("/beds").status_code == 302
+
+
+def test_a_new_password_ends_the_sign_ins_begun_with_the_old_one(app, make, login_as):
+    user, totp = with_two_factor(make)
+    begun = password_given(app, user)
+    person = password_given(app, user, address="198.51.100.7")
+    assert redirected(person.post("/login/code", {"code": now_code(totp)})) == "/"
+    person._signed_in, person._token = True, None
+    assert redirected(person.post("/account/password", {
+        "current": PASSWORD, "new": "river lantern copper tide", "confirm": "river lantern copper tide"})) == "/"
+    clock.freeze(clock.now() + timedelta(seconds=30))
+    assert redirected(begun.post("/login/code", {"code": now_code(totp)})) == "/login"
 
 
 def test_a_pending_sign_in_lasts_five_minutes(app, make):
