@@ -1,5 +1,6 @@
 """Imports every model, so metadata and migrations see the whole schema."""
-from .accounts.models import Organization, Region, RolePolicy, User  # noqa: F401
+from .accounts.models import (Organization, PendingSignIn, Region, RolePolicy, SignInPause,  # noqa: F401
+                              TotpEnrolment, User)
 from .audit.models import AuditEvent, AuditHead  # noqa: F401
 from .beds.models import BedPool, BedUpdate, Shelter  # noqa: F401
 from .notifications.models import Notification  # noqa: F401

@@ -320,6 +320,27 @@ class Client:
         return self._open("POST", url, data=data, headers=headers, **kwargs)
 
 
+def at_address(app, address: str) -> Client:
+    """A browser whose requests come from this client address (the others come from 127.0.0.1)."""
+    client = Client(app)
+    client.http.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def owing_a_code(app, user: User) -> Client:
+    """A browser that gave this person's password and owes the second factor (or, with no
+    key yet, must set one up): a pending sign-in on the server, its token in the session."""
+    from coordination.accounts.routes import PENDING_KEY
+    from coordination.accounts.services import start_pending_sign_in
+
+    token = start_pending_sign_in(user, "127.0.0.1")
+    db.session.commit()
+    client = Client(app)
+    with client.http.session_transaction() as session:
+        session[PENDING_KEY] = token
+    return client
+
+
 @pytest.fixture
 def client(app) -> Client:
     return Client(app)

@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, select
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -76,14 +76,14 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     locale: Mapped[str] = mapped_column(String(10), default="az")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     # Set by an admin's password reset: the next sign-in must choose a new password.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     # Base32 TOTP secret once the user has set up two-factor sign-in.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The TOTP time step of the last code accepted: a code is good once, and never an older one.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     # Part of the session's user id: bumping it ends every session of this user at once.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -122,3 +122,46 @@ class RolePolicy(db.Model):
 
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
     require_totp: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SignInPause(db.Model):
+    """Failed sign-ins in a row to one account from one client address, and until when
+    that address must wait before it may try that account again. Kept per pair, so that
+    someone guessing elsewhere never locks the account's owner out."""
+
+    __table_args__ = (UniqueConstraint("user_id", "client_address", name="uq_sign_in_pause_pair"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    client_address: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class PendingSignIn(db.Model):
+    """A sign-in that gave the right password and still owes the second factor. Kept on the
+    server, so its count of codes tried cannot be reset by replaying an older cookie; the
+    session holds only a random token, and the table only that token's hash."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    client_address: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    codes_tried: Mapped[int] = mapped_column(Integer, default=0)
+    # The new authenticator key while a role's required set-up is done during sign-in.
+    new_totp_secret: Mapped[str | None] = mapped_column(String(64))
+
+    user: Mapped[User] = relationship()
+
+
+class TotpEnrolment(db.Model):
+    """The authenticator key a signed-in person is shown while turning two-factor sign-in
+    on, until they confirm it with a code; kept here, never in the cookie."""
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)

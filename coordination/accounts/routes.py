@@ -8,19 +8,20 @@ from ..clock import now
 from ..errors import InvalidInput
 from ..extensions import db, limiter
 from ..i18n import SESSION_KEY
-from . import services
+from . import operations, services
 from .forms import ChangePasswordForm, CodeForm, LanguageForm, LoginForm, LogoutForm
 from .models import User
 
 bp = Blueprint("accounts", __name__)
 
-PENDING_MINUTES = 5  # to give the second factor after the password
+PENDING_KEY = "pending_sign_in"  # the session keeps only the token of a pending sign-in
 
 
 def _refused_message() -> str:
     """The one answer for every failed sign-in."""
-    return _("That email and password do not match an active account, or the account is locked "
-             "for 15 minutes after too many failed attempts.")
+    return _("That email and password do not match an active account, or sign-in from your address "
+             "is paused after too many failed attempts; wait a few minutes and try again, or ask an "
+             "administrator.")
 
 
 def _local_path(target: str | None) -> str | None:
@@ -33,9 +34,13 @@ def _local_path(target: str | None) -> str | None:
     return target
 
 
+def _address() -> str:
+    return request.remote_addr or ""
+
+
 def _start_session(user: User, next_path: str | None):
     """A fresh session for a completed sign-in: nothing of the anonymous one carries over."""
-    services.record_login(user)
+    services.record_login(user, _address())
     db.session.commit()
     session.clear()
     login_user(user)
@@ -61,16 +66,16 @@ def login():
         form.next.data = _local_path(request.args.get("next"))
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.email.data, form.password.data)
+            user = operations.sign_in(form.email.data, form.password.data, _address())
         except services.LoginRefused:
             db.session.commit()  # the failed attempt is counted and audited
             form.password.errors.append(_refused_message())
         else:
             if services.needs_second_factor(user):
+                token = services.start_pending_sign_in(user, _address())
                 db.session.commit()
                 session.clear()
-                session["pending_user"] = user.id
-                session["pending_since"] = now().timestamp()
+                session[PENDING_KEY] = token
                 session["pending_next"] = _local_path(form.next.data)
                 return redirect(url_for(".second_factor"), 303)
             return _start_session(user, form.next.data)
@@ -78,13 +83,10 @@ def login():
     return render_template("accounts/login.html", form=form), status
 
 
-def _pending_user() -> User | None:
-    """The user who gave the right password moments ago and still owes the second factor."""
-    user_id, since = session.get("pending_user"), session.get("pending_since", 0)
-    if user_id is None or now().timestamp() - since > PENDING_MINUTES * 60:
-        return None
-    user = db.session.get(User, user_id)
-    return user if user is not None and user.is_active else None
+def _back_to_password(message: str):
+    session.clear()
+    flash(message, "warning")
+    return redirect(url_for(".login"), 303)
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
@@ -92,33 +94,32 @@ def _pending_user() -> User | None:
 def second_factor():
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
-    user = _pending_user()
-    if user is None:
-        session.clear()
-        flash(_("Sign in again, please."), "warning")
-        return redirect(url_for(".login"), 303)
+    pending = services.pending_sign_in(session.get(PENDING_KEY))
+    if pending is None:
+        return _back_to_password(_("Sign in again, please."))
     form = CodeForm()
-    setting_up = user.totp_secret is None
-    if setting_up:
-        session.setdefault("pending_secret", services.new_totp_secret())
-    secret = user.totp_secret or session["pending_secret"]
+    secret = pending.new_totp_secret  # only while setting up: the key to add to the app
     status = 200
     if form.validate_on_submit():
+        next_path = session.get("pending_next")
         try:
-            if setting_up:
-                services.enable_totp(user, secret, form.code.data)
-            elif not services.verify_totp(secret, form.code.data):
-                raise InvalidInput(_("That code is not right; check the time on your phone and try again."))
+            user = operations.give_code(pending, form.code.data)
+        except services.SignInEnded as ended:
+            db.session.commit()  # the codes tried are counted and audited
+            if ended.paused_before:
+                return _back_to_password(_refused_message())
+            return _back_to_password(_("Five wrong codes: this sign-in has ended. Sign in again with your "
+                                       "password, please."))
         except InvalidInput as refusal:
+            db.session.commit()  # the code tried is counted
             form.code.errors.append(refusal.message)
             status = 422
         else:
-            return _start_session(user, session.get("pending_next"))
+            return _start_session(user, next_path)
     elif request.method == "POST":
         status = 422
-    return render_template("accounts/second_factor.html", form=form, setting_up=setting_up,
-                           secret=secret if setting_up else None,
-                           uri=services.totp_uri(user, secret) if setting_up else None), status
+    return render_template("accounts/second_factor.html", form=form, setting_up=secret is not None,
+                           secret=secret, uri=services.totp_uri(pending.user, secret) if secret else None), status
 
 
 @bp.post("/logout")
@@ -190,8 +191,6 @@ def two_factor():
     """Turn two-factor sign-in on (scan, then confirm a code) or off."""
     form = CodeForm()
     status = 200
-    secret = session.get("setup_secret") or services.new_totp_secret()
-    session["setup_secret"] = secret
     if request.method == "POST" and request.form.get("turn") == "off":
         if LogoutForm().validate_on_submit():
             try:
@@ -204,17 +203,21 @@ def two_factor():
         return redirect(url_for(".two_factor"), 303)
     if form.validate_on_submit():
         try:
-            services.enable_totp(current_user, secret, form.code.data)
+            services.enable_totp_from_account(current_user, form.code.data)
         except InvalidInput as refusal:
+            db.session.rollback()
             form.code.errors.append(refusal.message)
             status = 422
         else:
             db.session.commit()
-            session.pop("setup_secret", None)
             flash(_("Two-factor sign-in is on."), "success")
             return redirect(url_for(".two_factor"), 303)
     elif request.method == "POST":
         status = 422
+    secret = None
+    if current_user.totp_secret is None:
+        secret = services.enrolment_secret(current_user)  # the same key until it is confirmed
+        db.session.commit()
     return render_template("accounts/two_factor.html", form=form, secret=secret,
-                           uri=services.totp_uri(current_user, secret),
+                           uri=services.totp_uri(current_user, secret) if secret else None,
                            required=services.totp_required(current_user), off_form=LogoutForm()), status

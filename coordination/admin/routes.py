@@ -9,8 +9,8 @@ from flask import Blueprint, abort, flash, make_response, render_template, reque
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..accounts import services as accounts
 from ..accounts.models import Organization, Region, User
-from ..accounts.services import is_locked
 from ..beds.models import BedPool, Shelter
 from ..errors import DomainError
 from ..extensions import db
@@ -289,8 +289,9 @@ def users():
         page = db.paginate(query, page=form.page.data or 1, per_page=PER_PAGE, error_out=False)
     else:
         status = 400
+    paused = accounts.paused_counts(user.id for user in page.items) if page is not None else {}
     return page_or_fragment("admin/users.html", "admin/_users_list.html", status=status, form=form, page=page,
-                            is_locked=is_locked)
+                            paused=paused)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -309,7 +310,8 @@ def _user_page(user: User, form: EditUserForm | None = None, status: int = 200):
                                                  "organization": user.organization_id, "active": user.active})
         form.organization.choices = _organization_choices()
     return render_template("admin/user.html", user=user, form=form, action_form=ActionForm(),
-                           locked=is_locked(user)), status
+                           paused=accounts.paused_addresses(user),
+                           failures_counted=bool(accounts.failed_sign_ins(user))), status
 
 
 @bp.route(f"/users/<{ID}:user_id>", methods=["GET", "POST"])
@@ -352,7 +354,8 @@ def reactivate_user(user_id: int):
 
 @bp.post(f"/users/<{ID}:user_id>/unlock")
 def unlock_user(user_id: int):
-    return _user_action(user_id, services.unlock_user, _("%(name)s is unlocked and may sign in again."))
+    return _user_action(user_id, services.unlock_user,
+                        _("Sign-ins to the account of %(name)s are no longer paused from any address."))
 
 
 @bp.post(f"/users/<{ID}:user_id>/reset-password")

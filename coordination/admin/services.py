@@ -392,7 +392,7 @@ def create_account(email: str, name: str, role: str, organization_id: int) -> tu
         raise Conflict(taken)
     temporary = accounts.temporary_password()
     user = User(email=email, name=name, role=role, organization_id=organization.id, active=True,
-                must_change_password=True, session_version=1, failed_logins=0)
+                must_change_password=True, session_version=1)
     user.set_password(temporary)
     with _unique(taken):
         db.session.add(user)
@@ -454,11 +454,11 @@ def reset_user_password(user: User, by: User) -> str:
 
 
 def unlock_user(user: User) -> User:
-    """Lift the lock that failed sign-ins put on an account, before its 15 minutes run out."""
-    was_locked = accounts.is_locked(user)
-    user.locked_until = None
-    user.failed_logins = 0
-    audit.record("user.unlock", "user", user.id, {"was_locked": was_locked})
+    """Lift every pause that failed sign-ins put on this account's addresses, before it runs
+    out, and forget the failures counted so far: the person may sign in at once, from
+    anywhere. (If someone keeps guessing, their address is paused again after five more.)"""
+    unpaused = accounts.clear_sign_in_pauses(user)
+    audit.record("user.unlock", "user", user.id, {"unpaused": unpaused})
     db.session.flush()
     return user
 

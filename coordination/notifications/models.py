@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -10,8 +10,10 @@ from ..types import UTCDateTime
 
 
 class Notification(db.Model):
-    """Tells one person that a referral waits on them, or moved. The text is a key, so it
-    is worded in the reader's language when shown, and never carries a child's name."""
+    """Tells one person that a referral waits on them, or moved, or that something happened
+    to an account (sign-ins paused). The text is a key, so it is worded in the reader's
+    language when shown, and never carries a child's name; `params` holds what an account
+    notice needs to say (an address, which account), never anything about a child."""
 
     __table_args__ = (Index("ix_notification_unread", "user_id", "read_at"),)
 
@@ -19,6 +21,7 @@ class Notification(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"), index=True)
     text_key: Mapped[str] = mapped_column(String(50))
+    params: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -2,9 +2,10 @@
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
-from ..accounts.models import User
+from ..accounts.models import ADMIN, Organization, User
 from ..clock import now
 from ..extensions import db
+from ..i18n import when
 from .models import Notification
 
 # What each key says; %(ref)s is the case reference, never a name.
@@ -19,6 +20,14 @@ TEXTS = {
     "referral.withdrawn": _l("Referral %(ref)s to %(pool)s was withdrawn."),
     "referral.expired": _l("The hold for %(ref)s in %(pool)s ran out; the referral expired."),
 }
+# Notices about an account rather than a referral; their params say which address and account.
+ACCOUNT_TEXTS = {
+    "account.sign_in_paused": _l("Repeated wrong passwords for your account came from the address %(address)s "
+                                 "at %(time)s; sign-ins from there are paused. If this was not you, tell an "
+                                 "administrator."),
+    "account.sign_in_paused.admin": _l("Sign-ins to the account %(account)s from the address %(address)s were "
+                                       "paused at %(time)s after repeated wrong passwords."),
+}
 
 
 def notify(users, referral, key: str) -> None:
@@ -27,7 +36,26 @@ def notify(users, referral, key: str) -> None:
                        for user in users)
 
 
+def tell_sign_ins_paused(user: User, address: str) -> None:
+    """When an address's sign-ins to an account are first paused, the account's owner is told
+    (so they can raise the alarm if it was not them), and so is every active administrator
+    (who can lift the pause); once per pause, not for every failed attempt."""
+    at = now()
+    admins = db.session.scalars(select(User).join(User.organization).where(
+        User.role == ADMIN, User.active.is_(True), Organization.active.is_(True), User.id != user.id))
+    db.session.add(Notification(user_id=user.id, text_key="account.sign_in_paused", created_at=at,
+                                params={"address": address}))
+    db.session.add_all(Notification(user_id=admin.id, text_key="account.sign_in_paused.admin", created_at=at,
+                                    params={"address": address, "user_id": user.id, "email": user.email})
+                       for admin in admins)
+
+
 def text_of(notification: Notification) -> str:
+    if notification.text_key in ACCOUNT_TEXTS:
+        params = notification.params or {}
+        return str(ACCOUNT_TEXTS[notification.text_key]) % {
+            "address": params.get("address", ""), "account": params.get("email", ""),
+            "time": when(notification.created_at)}
     referral = notification.referral
     template = TEXTS.get(notification.text_key)
     if template is None or referral is None:

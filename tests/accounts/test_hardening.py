@@ -6,32 +6,36 @@ import pytest
 from sqlalchemy import select
 
 from coordination import clock
-from coordination.accounts.models import RolePolicy, User
+from coordination.accounts.models import RolePolicy, SignInPause, User
 from coordination.accounts.passwords import password_problems
 from coordination.audit.models import AuditEvent
 from coordination.extensions import db
 
-from ..conftest import PASSWORD, Client, make_app
+from ..conftest import PASSWORD, Client, at_address, make_app
+
+GUESSER = "203.0.113.66"
 
 
 def actions() -> list[str]:
     return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
 
 
-def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(app, make):
+def test_five_wrong_passwords_pause_sign_ins_from_that_address_for_a_minute(app, make):
     clock.freeze(clock.now())
     user = make.user("caseworker")
     for _ in range(5):
-        assert Client(app).login(user.email, password="wrong password!").status_code == 422
-    locked = Client(app).login(user.email)  # the right password, while locked
-    assert locked.status_code == 422
-    assert "locked for 15 minutes" in locked.get_data(as_text=True)
-    db.session.refresh(user)
-    assert user.locked_until == clock.now() + timedelta(minutes=15)
-    assert actions().count("login.failed") == 6 and "user.locked" in actions()
+        assert at_address(app, GUESSER).login(user.email, password="wrong password!").status_code == 422
+    paused = at_address(app, GUESSER).login(user.email)  # the right password, while paused
+    assert paused.status_code == 422
+    assert "sign-in from your address is paused after too many failed attempts" in paused.get_data(as_text=True)
+    pause = db.session.scalar(select(SignInPause).where(SignInPause.user_id == user.id))
+    assert (pause.client_address, pause.failures) == (GUESSER, 5)
+    assert pause.paused_until == clock.now() + timedelta(minutes=1)
+    assert actions().count("login.failed") == 6 and actions().count("user.sign_in_paused") == 1
 
-    clock.freeze(clock.now() + timedelta(minutes=16))
-    assert Client(app).login(user.email).status_code == 303
+    clock.freeze(clock.now() + timedelta(seconds=61))
+    assert at_address(app, GUESSER).login(user.email).status_code == 303
+    assert db.session.scalar(select(SignInPause).where(SignInPause.user_id == user.id)) is None
 
 
 def test_a_success_resets_the_failure_count(app, make):

@@ -36,9 +36,11 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(app, make):
     wrong_password = Client(app).login(user.email, password="not the password")
     unknown_email = Client(app).login("nobody@example.org", password="not the password")
     assert wrong_password.status_code == unknown_email.status_code == 422
-    message = "That email and password do not match an active account, or the account is locked"
+    message = ("That email and password do not match an active account, or sign-in from your address "
+               "is paused after too many failed attempts")
     assert message in wrong_password.get_data(as_text=True)
     assert message in unknown_email.get_data(as_text=True)
+    assert "15 minutes" not in wrong_password.get_data(as_text=True)
 
 
 def test_deactivated_user_cannot_sign_in_and_loses_their_session(app, make, login_as):

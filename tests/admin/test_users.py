@@ -1,5 +1,6 @@
 """User accounts: made with a one-time password, edited, deactivated (never deleted, and
-signed out at once), reset, unlocked; the list shows who signed in when and who is locked."""
+signed out at once), reset, unlocked; the list shows who signed in when and whose sign-ins
+are paused from where."""
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -10,7 +11,7 @@ from coordination.audit.models import AuditEvent
 from coordination.extensions import db
 from coordination.referrals.models import Referral
 
-from ..conftest import CSRF_INPUT, PASSWORD, Client
+from ..conftest import CSRF_INPUT, PASSWORD, Client, at_address
 from .pages import audit_actions, count, messages, redirected_to, temporary_password, text
 
 NEW_PASSWORD = "a brand new passphrase of mine"
@@ -81,12 +82,22 @@ def test_an_account_cannot_be_made_in_a_deactivated_organization(admin, make):
 
 # --- the list --------------------------------------------------------------------------------
 
-def test_the_user_list_shows_role_organization_state_last_sign_in_and_lock(app, admin, make):
+GUESSER, ELSEWHERE = "203.0.113.66", "198.51.100.23"
+
+
+def pause(app, person: User, address: str = GUESSER) -> None:
+    """Five wrong passwords for this person from this address: its sign-ins are paused."""
+    for _ in range(5):
+        assert at_address(app, address).login(person.email, "wrong password, again").status_code == 422
+
+
+def test_the_user_list_shows_role_organization_state_last_sign_in_and_paused_sign_ins(app, admin, make):
     clock.freeze(clock.now())
     signed_in = make.user("guardianship")
     Client(app).login(signed_in.email)
     locked = make.user("shelter_staff")
-    locked.locked_until = clock.now() + timedelta(minutes=10)
+    pause(app, locked)
+    pause(app, locked, ELSEWHERE)
     gone = make.user("oversight")
     gone.active = False
     db.session.commit()
@@ -95,10 +106,10 @@ def test_the_user_list_shows_role_organization_state_last_sign_in_and_lock(app, 
     row = page[page.index(f'id="user-{signed_in.id}"'):]
     row = row[:row.index("</tr>")]
     assert "guardianship officer" in row and signed_in.organization.name in row and "active" in row
-    assert "never" not in row
+    assert "never" not in row and "not paused" in row
     row = page[page.index(f'id="user-{locked.id}"'):]
     row = row[:row.index("</tr>")]
-    assert "locked until" in row and "never" in row
+    assert "paused from 2 addresses" in row and "never" in row
     row = page[page.index(f'id="user-{gone.id}"'):]
     assert "deactivated" in row[:row.index("</tr>")]
 
@@ -245,18 +256,33 @@ def test_an_admin_resets_their_own_password_on_their_account_page_not_here(admin
     assert admin.get("/admin/").status_code == 200
 
 
-def test_unlocking_lets_a_locked_user_sign_in_before_the_lock_runs_out(app, admin, make):
+def test_unlocking_lifts_every_paused_address_of_the_user_at_once(app, admin, make):
+    clock.freeze(clock.now())
     person = make.user("caseworker")
-    for _ in range(5):
-        Client(app).login(person.email, "wrong password, again")
-    db.session.refresh(person)
-    assert person.locked_until is not None
-    assert Client(app).login(person.email).status_code == 422
-    assert "locked until" in text(admin.get(f"/admin/users/{person.id}"))
+    pause(app, person)
+    clock.freeze(clock.now() + timedelta(seconds=30))
+    pause(app, person, ELSEWHERE)  # paused until later: listed first
+    assert at_address(app, GUESSER).login(person.email).status_code == 422
+    page = text(admin.get(f"/admin/users/{person.id}"))
+    table = page[page.index('id="paused-sign-ins"'):page.index("</table>")]
+    rows = table.split("<tr>")[2:]
+    assert [(GUESSER in row, ELSEWHERE in row) for row in rows] == [(False, True), (True, False)]
+    assert "<td data-label=\"Failed attempts in a row\">5</td>" in rows[1]
+    assert "paused from 2 addresses" in page
 
     response = admin.post(f"/admin/users/{person.id}/unlock")
     assert redirected_to(response) == f"/admin/users/{person.id}"
-    db.session.refresh(person)
-    assert (person.locked_until, person.failed_logins) == (None, 0)
+    assert "no longer paused from any address" in text(admin.get(f"/admin/users/{person.id}"))
     assert audit_actions("user", person.id)[-1] == "user.unlock"
-    assert redirected_to(Client(app).login(person.email)) == "/"
+    assert db.session.scalar(select(AuditEvent.details).where(AuditEvent.action == "user.unlock")) == {
+        "unpaused": [ELSEWHERE, GUESSER]}
+    assert 'id="paused-sign-ins"' not in text(admin.get(f"/admin/users/{person.id}"))
+    for address in (GUESSER, ELSEWHERE):
+        assert redirected_to(at_address(app, address).login(person.email)) == "/"
+
+
+def test_a_password_reset_lets_a_paused_person_in_at_once_from_their_own_address(app, admin, make):
+    person = make.user("caseworker")
+    pause(app, person, ELSEWHERE)  # their own address: they mistyped, or someone shares it
+    temporary = temporary_password(admin.post(f"/admin/users/{person.id}/reset-password"))
+    assert redirected_to(at_address(app, ELSEWHERE).login(person.email, temporary)) == "/account/password"

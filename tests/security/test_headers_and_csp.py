@@ -12,12 +12,11 @@ import pytest
 from flask import abort
 from werkzeug.wrappers import Response
 
-from coordination.clock import now
 from coordination.extensions import db
 from coordination.referrals.services import MOVES
 from coordination.security import csp_header
 
-from ..conftest import HTMX, Client, make_app
+from ..conftest import HTMX, Client, make_app, owing_a_code
 from .checks import csp_problems, header_problems, inline_code, is_whole_page, parse_csp, response_problems
 from .world import ROLES, build_world, signed_in
 
@@ -149,11 +148,7 @@ def half_signed_in(app, world) -> dict[str, Client]:
     for name, secret in (("signing in, setting up two-factor", None),
                          ("signing in, owing a two-factor code", pyotp.random_base32())):
         user = world.person("guardianship", world.organizations[2], totp_secret=secret)
-        pending = Client(app)
-        with pending.http.session_transaction() as session:
-            session["pending_user"] = user.id
-            session["pending_since"] = now().timestamp()
-        people[name] = pending
+        people[name] = owing_a_code(app, user)
     return people
 
 

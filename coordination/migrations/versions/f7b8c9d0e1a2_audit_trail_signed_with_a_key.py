@@ -1,7 +1,7 @@
 """the audit trail signed with a key outside the database
 
 Revision ID: f7b8c9d0e1a2
-Revises: e5a6b7c8d9f0
+Revises: f1a2b3c4d5e6
 Create Date: 2026-12-02 08:00:00
 
 Every event gets the id of the key that signed it. The events already there were hashed with
@@ -27,7 +27,7 @@ from coordination.audit.signing import Keyring, head_signature  # pure: no model
 
 # revision identifiers, used by Alembic.
 revision = 'f7b8c9d0e1a2'
-down_revision = 'e5a6b7c8d9f0'
+down_revision = 'f1a2b3c4d5e6'
 branch_labels = None
 depends_on = None
 
