@@ -138,8 +138,8 @@ def password_problems(password: str, email: str = "", own: Iterable[str] = ()) -
     address; and hard to guess: zxcvbn, which tries what guessers try (words, names, keyboard
     rows, repeats, dates, and here the person's own name, email and organization and this
     app's words, `own`), must score it at least 3 of 4. A 3 means about 10^8 guesses or more:
-    far beyond what anyone can try at the sign-in page (five wrong passwords lock the
-    account), and, against a stolen table of scrypt hashes, years of work per password. A 4
+    far beyond what anyone can try at the sign-in page (five wrong passwords pause
+    that address, for longer after each further one), and, against a stolen table of scrypt hashes, years of work per password. A 4
     would refuse many passphrases people can remember, and a password that is written down
     because it cannot be remembered helps nobody. zxcvbn's own feedback is English only:
     the refusal is ours, in the user's language."""
