@@ -150,3 +150,33 @@ class ReferralEvent(db.Model):
 
     referral: Mapped[Referral] = relationship(back_populates="events")
     user: Mapped[User | None] = relationship()
+
+
+# Age bands for counting children and beds without singling a child out.
+AGE_BANDS = ((0, 5), (6, 11), (12, 14), (15, 17))
+
+
+def age_band(age: int) -> str:
+    """'12–14': the band of AGE_BANDS an age falls in (17 for anyone older)."""
+    low, high = next(((lo, hi) for lo, hi in AGE_BANDS if age <= hi), AGE_BANDS[-1])
+    return f"{low}–{high}"
+
+
+class DemandSignal(db.Model):
+    """A search for a bed that found none free: a child of this sex and age band, with these
+    needs, in this region, at this time, and no open pool that admits them had a free bed.
+    Anonymous on purpose (no child, no organization): the evidence for where beds are short.
+    Rows are only ever inserted; `seen_key` keeps one signal per child per day without
+    naming the child (a keyed hash that cannot be turned back into the child's id)."""
+
+    __table_args__ = (CheckConstraint("sex IN ('female', 'male')", name="demand_sex"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
+    sex: Mapped[str] = mapped_column(String(10))
+    age_band: Mapped[str] = mapped_column(String(10))
+    needs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    seen_key: Mapped[str] = mapped_column(String(64), unique=True)
+
+    region: Mapped[Region | None] = relationship()

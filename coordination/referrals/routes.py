@@ -246,6 +246,8 @@ def new_referral():
         (str(c.id), f"{c.case_reference} · {c.full_name}") for c in candidates])
     chosen = next((c for c in candidates if str(c.id) == form.child.data), None)
     suggestions = services.suggest_pools(chosen) if chosen else []
+    if chosen:
+        services.note_unmet_demand(chosen, suggestions)
     form.pool.choices = options((str(s.pool.id), s.pool.label) for s in suggestions)
     # A pool chosen before the child (the bed board's "Refer a child") is kept and shown.
     preset = load_pool(_pool_id(form.pool.data)) if _pool_id(form.pool.data) else None

@@ -1,6 +1,8 @@
 """The rules for children and referrals: who sees what, who may move a referral where,
 and what each move does to the bed pool. The table MOVES is the only place that decides
 who may move a referral where; templates ask `allowed_moves`, routes call `move`."""
+import hashlib
+import hmac
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -20,12 +22,12 @@ from ..beds.parts import all_of, guards_region_of, keeps_shelter
 from ..clock import now
 from ..errors import Conflict, DomainError, InvalidFields, InvalidInput, InvalidMove, NoBedAvailable, NotAllowed
 from ..extensions import db
-from ..i18n import when
+from ..i18n import local_today, when
 from ..notifications.services import notify
 from ..words import word
 from .models import (
     ACCEPTED, APPROVED, CHILD_SEXES, DECLINE_CODES, DECLINED, DRAFT, EXPIRED, HOLDING, LIVE, NEEDS, PLACED,
-    REJECTED, SUBMITTED, DISCHARGED, WITHDRAWN, Child, Referral, ReferralEvent,
+    REJECTED, SUBMITTED, DISCHARGED, WITHDRAWN, Child, DemandSignal, Referral, ReferralEvent, age_band,
 )
 from .names import fold, name_key
 
@@ -750,6 +752,28 @@ def suggest_pools(child: Child, limit: int = 20, exclude_pool_id: int | None = N
         suggestions.append(Suggestion(pool, rank, reasons))
     suggestions.sort(key=lambda s: s.rank, reverse=True)
     return suggestions[:limit]
+
+
+def note_unmet_demand(child: Child, suggestions: list[Suggestion]) -> DemandSignal | None:
+    """When the pools offered for a child hold no free bed (or no open pool admits the child),
+    record that demand went unmet, anonymously: the child's region, sex, age band and needs,
+    and the time. Once per child per local day, however often the page is looked at; the
+    evidence for where the next beds are needed (reports, overview)."""
+    if any(s.pool.available > 0 for s in suggestions):
+        return None
+    at = now()
+    key = hmac.new(current_app.config["SECRET_KEY"].encode(), f"demand:{child.id}:{local_today()}".encode(),
+                   hashlib.sha256).hexdigest()
+    if db.session.scalar(select(DemandSignal.id).where(DemandSignal.seen_key == key)) is not None:
+        return None
+    signal = DemandSignal(created_at=at, region_id=child.region_id, sex=child.sex,
+                          age_band=age_band(child.age_on(at.date())), needs=list(child.needs), seen_key=key)
+    try:
+        with db.session.begin_nested():  # another request for the same child may record it first
+            db.session.add(signal)
+    except IntegrityError:
+        return None
+    return signal
 
 
 def referral_problems(child: Child, pool: BedPool) -> dict[str, str]:
