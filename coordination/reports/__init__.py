@@ -1,0 +1,1 @@
+"""What the people who watch the system see: the situation overview and the reports."""
