@@ -4,12 +4,14 @@ TEST_DATABASE_URL is set; every test starts from empty tables."""
 import functools
 import os
 import re
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 from coordination import clock, create_app
 from coordination.accounts.models import Organization, Region, User
@@ -18,6 +20,7 @@ from coordination.beds.models import BedPool, Shelter
 from coordination.extensions import db
 from coordination.referrals import services as referral_services
 from coordination.referrals.models import Child, Referral
+from coordination.transactions import retryable_reason
 
 PASSWORD = "correct horse battery staple"
 # Tests that are not about hashing hash with one round of PBKDF2: a real scrypt hash costs a
@@ -108,15 +111,26 @@ def real_password_hashing(app):
     app.config["PASSWORD_HASH_METHOD"] = CHEAP_HASH_METHOD
 
 
-def _empty_tables() -> None:
+def _empty_tables(attempts: int = 5) -> None:
+    """Empty every table. On PostgreSQL, TRUNCATE locks the tables one after another, so a
+    request still in flight at the live server (a page's last poll, as a browser test ends)
+    can meet it in a deadlock; the database then aborts one of the two, and when that is the
+    TRUNCATE it runs again, rather than leave this test's rows to the next one."""
     tables = list(reversed(db.metadata.sorted_tables))
-    with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(table.delete())
+    for attempt in range(1, attempts + 1):
+        try:
+            with db.engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    names = ", ".join(f'"{t.name}"' for t in tables)
+                    conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                else:
+                    for table in tables:
+                        conn.execute(table.delete())
+            return
+        except DBAPIError as error:
+            if retryable_reason(error) is None or attempt == attempts:
+                raise
+            time.sleep(0.1 * attempt)
 
 
 # --- making things ------------------------------------------------------------------------
