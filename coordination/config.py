@@ -83,6 +83,22 @@ def _audit_keys(environ, instance_path: str, production: bool) -> tuple[str, tup
     return key, previous
 
 
+def limiter_problem(environ, workers: int) -> str | None:
+    """Why `workers` server processes must not start with these settings, or None.
+
+    The sign-in limit counts attempts where RATELIMIT_STORAGE_URI says. In memory, each process
+    counts its own, so n workers let n times the limit through; in production that is refused,
+    and the limit is kept in Redis instead (gunicorn.conf.py asks this before any worker starts)."""
+    production = environ.get("COORDINATION_ENV", "development") == "production"
+    storage = environ.get("RATELIMIT_STORAGE_URI") or "memory://"
+    if production and workers > 1 and storage.startswith("memory://"):
+        return (f"RATELIMIT_STORAGE_URI is memory://, so each of the {workers} workers would count sign-in "
+                f"attempts on its own and let {workers} times LOGIN_RATE_LIMIT through. Point it at Redis "
+                f"(RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379), which all workers and servers share, or run "
+                f"one worker.")
+    return None
+
+
 def from_environment(instance_path: str, environ=os.environ) -> dict:
     env = environ.get("COORDINATION_ENV", "development")
     if env not in ("development", "production"):
@@ -104,6 +120,8 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Keys in the limiter's storage start with this, so that two deployments can share a Redis.
+        "RATELIMIT_KEY_PREFIX": environ.get("RATELIMIT_KEY_PREFIX", "coordination"),
         # Sign-in attempts one client address may make.
         "LOGIN_RATE_LIMIT": environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         # How long a submitted referral holds its bed before it expires.
