@@ -89,3 +89,15 @@ def run_whole(operation: Callable[[], T], attempts: int, what: str = "") -> T:
                                  "stand, then try again.")) from error
             time.sleep(random.uniform(0.01, 0.05) * attempt)  # so the two do not meet again at once
             attempt += 1
+
+
+def commit_keeping_loaded() -> None:
+    """Commit, and leave the objects this request has loaded as they are rather than expire
+    them: for a page that records that it was read (who saw which names) and then shows what
+    it read, so that showing a list does not load every row of it once more."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True

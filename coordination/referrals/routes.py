@@ -17,6 +17,7 @@ from ..extensions import db
 from ..forms import options, report_problems
 from ..htmx import page_or_fragment, wants_fragment
 from ..i18n import until
+from ..transactions import commit_keeping_loaded
 from ..notifications.services import mark_read_for_referral
 from ..views import back_to, carry_out
 from ..words import word
@@ -57,7 +58,7 @@ def children():
                                      search=form.q.data or None)
         page = db.paginate(query, page=form.page.data or 1, per_page=PER_PAGE, error_out=False)
         services.record_name_views(page.items, "children list")
-        db.session.commit()
+        commit_keeping_loaded()
     else:
         status, page = 400, None
     return page_or_fragment("referrals/children.html", "referrals/_children_list.html", status=status,
@@ -254,7 +255,7 @@ def new_referral():
     # The full page lists the names to choose from; an htmx answer only the chosen child's pools.
     services.record_name_views(([chosen] if chosen else []) if wants_fragment() else candidates,
                                "referral form")
-    db.session.commit()
+    commit_keeping_loaded()
     status = 200
     if request.method == "POST":
         pool = _pool_if_all_is_well(form, chosen)

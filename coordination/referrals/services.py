@@ -11,7 +11,7 @@ from flask import current_app
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 
 from .. import availability, languages as spoken
 from ..accounts.models import CASEWORKER, GUARDIANSHIP, SHELTER_STAFF, Organization, Region, User
@@ -375,7 +375,7 @@ def children_of(user: User, region_id: int | None = None, placement: str | None 
     """The user's organization's children, newest first, filtered by current region, where
     they stand (unreferred, referred, placed), the urgency of their live referral, and a
     search for a case reference or a name (see `matching_children`)."""
-    query = visible_children(user).order_by(Child.created_at.desc(), Child.id.desc())
+    query = visible_children(user).options(joinedload(Child.region)).order_by(Child.created_at.desc(), Child.id.desc())
     if search and search.strip():
         query = query.where(matching_children(search))
     live = exists().where(Referral.child_id == Child.id, Referral.status.in_(HOLDING))
@@ -417,7 +417,8 @@ def referrals_of(user: User, status: str | None = None, region_id: int | None = 
                  urgency: str | None = None) -> Select:
     """The referrals the user may see, latest change first, filtered by status, the
     shelter's region and urgency."""
-    query = visible_referrals(user).order_by(Referral.status_changed_at.desc(), Referral.id.desc())
+    query = (visible_referrals(user).options(joinedload(Referral.child))  # each row shows its case reference
+             .order_by(Referral.status_changed_at.desc(), Referral.id.desc()))
     if status is not None:
         query = query.where(Referral.status == status)
     if region_id is not None:
@@ -446,11 +447,14 @@ def record_name_view(child: Child, page: str) -> None:
 
 
 def record_name_views(children, page: str) -> None:
-    """A page listing names records a view of each child it shows (so each child's own
-    history says who saw the name, from which page)."""
-    for child in dict.fromkeys(children):
-        if child.full_name:
-            record_name_view(child, page)
+    """A page listing names records one event: whose names it showed, by id and case
+    reference, and on which page (one event per page, not per row, so that a list costs
+    the same however long it is)."""
+    named = [child for child in dict.fromkeys(children) if child.full_name]
+    if named:
+        audit.record("child.view_list", "page", page, {
+            "child_ids": [child.id for child in named],
+            "case_references": [child.case_reference for child in named]})
 
 
 # --- children --------------------------------------------------------------------------------
@@ -819,7 +823,7 @@ class QueueSection:
 def work_queue(user: User) -> list[QueueSection]:
     """What waits on this person, oldest first."""
     at = now()
-    base = visible_referrals(user).options(contains_eager(Referral.pool).contains_eager(BedPool.shelter))
+    base = visible_referrals(user).options(joinedload(Referral.child))  # each row shows its case reference
     oldest = Referral.status_changed_at.asc()
 
     def section(key, title, empty, query):

@@ -358,5 +358,6 @@ def test_the_names_a_duplicate_warning_shows_are_views_in_the_audit_trail(make, 
         child, given_name="Aysel", family_name="Məmmədova", birth_date="2012-05-01", estimated_age=""))
 
     views = db.session.scalars(select(AuditEvent.details).where(
-        AuditEvent.action == "child.view", AuditEvent.object_id == str(namesake.id))).all()
-    assert {"page": "likely duplicates", "case_reference": namesake.case_reference} in views
+        AuditEvent.action == "child.view_list", AuditEvent.object_id == "likely duplicates")).all()
+    assert any(namesake.id in view["child_ids"] and namesake.case_reference in view["case_references"]
+               for view in views)
