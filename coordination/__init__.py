@@ -127,9 +127,8 @@ def _load_user(session_id: str):
 
 @event.listens_for(Engine, "connect")
 def _sqlite_connect(dbapi_connection, connection_record):
-    """SQLite: enforce foreign keys, let readers and a writer work side by side (WAL),
-    and take the write lock when a transaction starts (BEGIN IMMEDIATE), so that two
-    requests never both read and then both try to write, which SQLite cannot resolve."""
+    """SQLite: enforce foreign keys, let readers and a writer work side by side (WAL), and
+    wait up to 30 s for the write lock; how each transaction begins is transactions.sqlite_begin."""
     import sqlite3
 
     if isinstance(dbapi_connection, sqlite3.Connection):
@@ -144,4 +143,4 @@ def _sqlite_connect(dbapi_connection, connection_record):
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection):
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql(transactions.sqlite_begin())

@@ -13,8 +13,14 @@ hold what the other waits for:
    are linked into the chain in one step just before commit (`audit.services`), so the
    chain's lock is held only for the append, never while waiting for a row.
 
-On SQLite there is nothing to order: a transaction takes the whole database's write lock
-when it begins (BEGIN IMMEDIATE).
+On SQLite there is nothing to order: a transaction that may write takes the whole
+database's write lock when it begins (BEGIN IMMEDIATE), so that two never both read and
+then both try to write, which SQLite cannot resolve. A request that only asks (GET, HEAD)
+begins without it (BEGIN DEFERRED): in WAL mode it reads beside the writer and never makes
+anyone wait while its page renders. When such a request writes after all (the audit event
+of a page that shows names) and SQLite answers "busy", because another connection wrote
+since this one began reading, it runs again, whole, this time with the write lock
+(`sqlite_begin`).
 
 The safety net. Should PostgreSQL still abort a transaction as a deadlock or a
 serialization failure, the whole operation runs again from the start, a few times; a
@@ -26,6 +32,7 @@ import random
 import time
 from typing import Callable, TypeVar
 
+from flask import g, has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import DBAPIError
@@ -41,6 +48,8 @@ T = TypeVar("T")
 # SQLSTATEs after which running the same transaction again can succeed.
 RETRYABLE = {"40P01": "deadlock", "40001": "serialization failure"}
 _COMMITTED = "committed"
+# Set on `g` when a request that began reading without SQLite's write lock needs it after all.
+_WRITE_LOCK_FIRST = "sqlite_write_lock_first"
 
 
 class TryAgain(DomainError):
@@ -54,7 +63,18 @@ def retryable_reason(error: BaseException) -> str | None:
     that reason; None for any other error."""
     if not isinstance(error, DBAPIError):
         return None
+    if getattr(error.orig, "sqlite_errorname", "").startswith("SQLITE_BUSY"):
+        return "busy"  # SQLite: a read became a write after another connection wrote (see above)
     return RETRYABLE.get(getattr(error.orig, "sqlstate", None))
+
+
+def sqlite_begin() -> str:
+    """How a transaction on SQLite begins: DEFERRED for a request that only asks (GET, HEAD),
+    unless it already found that it writes; IMMEDIATE for everything else, in a request or
+    not (commands, tests)."""
+    if has_request_context() and request.method in ("GET", "HEAD") and not g.get(_WRITE_LOCK_FIRST):
+        return "BEGIN DEFERRED"
+    return "BEGIN IMMEDIATE"
 
 
 @sa_event.listens_for(Session, "after_commit")
@@ -79,6 +99,8 @@ def run_whole(operation: Callable[[], T], attempts: int, what: str = "") -> T:
             if reason is None:
                 raise
             db.session.rollback()
+            if reason == "busy" and has_request_context():
+                g.setdefault(_WRITE_LOCK_FIRST, True)
             half_done = db.session.info.get(_COMMITTED, False)
             log.warning("%s: the database aborted the transaction (%s), attempt %d of %d%s",
                         what or "operation", reason, attempt, attempts,
