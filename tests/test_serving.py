@@ -25,8 +25,8 @@ AUDIT_KEY = "serving-test-audit-key-0123456789abcdef"
 
 def _environment(tmp_path: Path, **values) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COORDINATION_", "RATELIMIT_"))}
-    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'serving.sqlite3'}", SECRET_KEY="serving-test-secret",
-               AUDIT_KEY=AUDIT_KEY, **values)
+    env.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'serving.sqlite3'}", "SECRET_KEY": "serving-test-secret",
+                "AUDIT_KEY": AUDIT_KEY, **values})
     return env
 
 
