@@ -19,6 +19,8 @@ def _read_filters() -> tuple[ReportFilterForm, services.Filters | None]:
     form.region.choices = options(everywhere + [(str(r.id), r.name) for r in regions])
     form.organization.choices = options(
         [("", _("All organizations"))] + [(str(o.id), o.name) for o in services.organizations()])
+    if (own := scope.region_scope(current_user)) is not None and not form.region.data:
+        form.region.data = str(own)  # their region, whether or not the address says so
     if not form.validate():
         return form, None
     first, last = services.default_range()
