@@ -66,6 +66,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .core.routes import bp as core_bp
     from .notifications.routes import bp as notifications_bp
     from .referrals.routes import bp as referrals_bp
+    from .reports.routes import bp as reports_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(core_bp)
@@ -73,6 +74,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(referrals_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(admin_bp)
 
     from .errors import register_error_handlers

@@ -135,6 +135,8 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
         # How many times a request's work is tried when the database aborts it as a deadlock.
         "TRANSACTION_ATTEMPTS": 3,
         "SESSION_IDLE_MINUTES": _int(environ, "SESSION_IDLE_MINUTES", 30),
+        # A placement longer than this many days is counted as long in the reports.
+        "LONG_PLACEMENT_DAYS": _int(environ, "LONG_PLACEMENT_DAYS", 180),
         # How often an open bed board asks for new numbers.
         "BOARD_REFRESH_SECONDS": _int(environ, "BOARD_REFRESH_SECONDS", 30),
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted.

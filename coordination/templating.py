@@ -44,12 +44,14 @@ def can(user, question: str) -> bool:
     from .admin.services import may_administer
     from .audit.services import may_browse
     from .referrals.services import may_list_referrals, works_with_children
+    from .reports.scope import may_read_aggregates
 
     return {
         "work_with_children": works_with_children,  # register, list and refer children
         "list_referrals": may_list_referrals,
         "browse_audit": may_browse,
         "administer": may_administer,
+        "read_reports": may_read_aggregates,
     }[question](user)
 
 

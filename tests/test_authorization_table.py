@@ -4,6 +4,8 @@ row here fails the suite until someone decides who may use it."""
 import pytest
 
 from coordination.accounts.models import ADMIN, CASEWORKER, GUARDIANSHIP, OVERSIGHT, SHELTER_STAFF
+from coordination.reports.routes import csv_endpoint
+from coordination.reports.services import REPORTS
 
 from .conftest import Client
 
@@ -23,6 +25,7 @@ CASEWORKERS = row(shelter_staff=FORBIDDEN, guardianship=FORBIDDEN, oversight=FOR
 CHILD_RECORD = row(shelter_staff=NOT_FOUND, guardianship=NOT_FOUND, oversight=NOT_FOUND, admin=NOT_FOUND)
 POOL_STAFF = row(caseworker=FORBIDDEN, guardianship=FORBIDDEN, oversight=FORBIDDEN, admin=FORBIDDEN)
 # Everyone involved in the referral sees it; admin and oversight never see one.
+READERS_OF_AGGREGATES = row(caseworker=FORBIDDEN, shelter_staff=FORBIDDEN)
 REFERRAL = row(oversight=NOT_FOUND, admin=NOT_FOUND)
 
 # (endpoint, method) -> who gets what. The subjects are related to the world's records:
@@ -71,6 +74,9 @@ TABLE = {
     ("notifications.count", "GET"): EVERYONE,
     ("notifications.mark_read", "POST"): EVERYONE,
     ("audit.index", "GET"): row(caseworker=FORBIDDEN, shelter_staff=FORBIDDEN, guardianship=FORBIDDEN),
+    ("reports.index", "GET"): READERS_OF_AGGREGATES,
+    # One CSV download per report, each /reports/<report>.csv.
+    **{(f"reports.{csv_endpoint(key)}", "GET"): READERS_OF_AGGREGATES for key in REPORTS},
 }
 ADMIN_ENDPOINTS = None  # every admin.* route: admins only (checked against the url map below)
 

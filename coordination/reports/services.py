@@ -1,0 +1,468 @@
+"""The reports: each one a handful of grouped queries over the referrals, the bed history
+and the demand signals, answered as a table (and the numbers of its chart) that the page and
+the CSV download both show, so that they never disagree.
+
+What the filters mean: the date range is in local days (the deployment's zone) and picks
+referrals by the day they were submitted, demand signals by the day they were recorded, and
+the months of the bed history; "now" figures (occupancy now, children in placement) ignore
+it. The region is the region of the shelter a referral was sent to (of the search, for demand
+signals); the organization is the referring organization for referral reports and the
+shelter's operating organization for beds and placements. A guardianship officer's reports
+are always limited to their own region.
+
+No report holds a name, a birth date or a free text: only codes shown in words, the names of
+regions, organizations and shelters, and counts. Every count of children goes through
+scope.shown_count, so oversight sees "<5" for 1 to 4.
+"""
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from flask_babel import format_date, gettext as _, lazy_gettext as _l
+from sqlalchemy import and_, case, func, or_, select
+
+from ..accounts.models import Organization, Region
+from ..beds.models import BedPool, BedUpdate, Shelter
+from ..clock import now
+from ..extensions import db
+from ..i18n import local_today, start_of_local_day
+from ..referrals.models import (
+    ACCEPTED, AGE_BANDS, APPROVED, CHILD_SEXES, DECLINE_CODES, DECLINED, DISCHARGED, EXPIRED, PLACED, REJECTED,
+    SUBMITTED, WITHDRAWN, Child, DemandSignal, Referral)
+from ..words import DECLINE_LABELS, SEX_LABELS, word
+from . import scope
+from .sql import bucket, seconds_between
+
+# How far back a report may reach in one view: five years of months.
+MAX_MONTHS = 60
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a reader asked for: local days from and to (both included), a region, an
+    organization (None: all)."""
+    day_from: date
+    day_to: date
+    region_id: int | None = None
+    organization_id: int | None = None
+
+    @property
+    def start(self) -> datetime:
+        return start_of_local_day(self.day_from)
+
+    @property
+    def end(self) -> datetime:
+        return start_of_local_day(self.day_to + timedelta(days=1))
+
+    def months(self) -> list[date]:
+        """The first day of each local month the range touches."""
+        months, month = [], self.day_from.replace(day=1)
+        while month <= self.day_to:
+            months.append(month)
+            month = _next_month(month)
+        return months
+
+    def month_ends(self) -> list[datetime]:
+        """Where each month of the range ends (the range's own end for the last), as UTC."""
+        ends = [start_of_local_day(_next_month(m)) for m in self.months()]
+        ends[-1] = min(ends[-1], self.end)
+        return ends
+
+
+def _next_month(month: date) -> date:
+    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+
+
+def default_range(today: date | None = None) -> tuple[date, date]:
+    """The last twelve months: from the first day of the month eleven months back to today."""
+    today = today or local_today()
+    first = today.replace(day=1)
+    for _i in range(11):
+        first = (first - timedelta(days=1)).replace(day=1)
+    return first, today
+
+
+def range_problem(day_from: date, day_to: date) -> str | None:
+    if day_from > day_to:
+        return _("The start of the range is after its end.")
+    if len(Filters(day_from, day_to).months()) > MAX_MONTHS:
+        return _("Choose a range of at most %(n)s months.", n=MAX_MONTHS)
+    return None
+
+
+def regions_for(user) -> list[Region]:
+    """The regions a reader may choose: their own for a guardianship officer, else all."""
+    query = select(Region).order_by(Region.name)
+    if scope.region_scope(user) is not None:
+        query = query.where(Region.id == scope.region_scope(user))
+    return list(db.session.scalars(query))
+
+
+def organizations() -> list[Organization]:
+    return list(db.session.scalars(select(Organization).order_by(Organization.name)))
+
+
+@dataclass
+class Chart:
+    """Horizontal bars, one per row, each made of one segment per series (stacked)."""
+    series: list[str]
+    bars: list[tuple[str, list[int]]]
+    # Segments not drawn because the count is shown as "<5".
+    hidden: bool = False
+
+
+@dataclass
+class Report:
+    key: str
+    title: str
+    definition: str
+    head: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    chart: Chart | None = None
+
+
+# --- what the filters select ----------------------------------------------------------------------
+
+def _region(user, filters: Filters) -> int | None:
+    """The region a reader's report covers: their own, for guardianship (whatever the filter
+    says: the form never offers another), else the one chosen."""
+    return scope.region_scope(user) or filters.region_id
+
+
+def _referrals_where(query, user, filters: Filters):
+    """Referrals submitted in the range, to shelters in the region, from the organization."""
+    query = query.join(BedPool, BedPool.id == Referral.pool_id).join(Shelter, Shelter.id == BedPool.shelter_id).where(
+        Referral.submitted_at >= filters.start, Referral.submitted_at < filters.end)
+    if (region := _region(user, filters)) is not None:
+        query = query.where(Shelter.region_id == region)
+    if filters.organization_id is not None:
+        query = query.where(Referral.referring_organization_id == filters.organization_id)
+    return query
+
+
+def _shelters_where(query, user, filters: Filters):
+    if (region := _region(user, filters)) is not None:
+        query = query.where(Shelter.region_id == region)
+    if filters.organization_id is not None:
+        query = query.where(Shelter.organization_id == filters.organization_id)
+    return query
+
+
+def _month_label(month: date) -> str:
+    return format_date(month, "LLLL y")
+
+
+def _region_names() -> dict[int, str]:
+    return dict(db.session.execute(select(Region.id, Region.name)).all())
+
+
+# --- 1. occupancy ------------------------------------------------------------------------------------
+
+def _free(pool=BedPool):
+    """Free beds of one pool, never below zero, as SQL."""
+    rest = pool.capacity - pool.occupied - pool.out_of_service - pool.held
+    return case((rest > 0, rest), else_=0)
+
+
+def occupancy_now(user, filters: Filters) -> Report:
+    """Beds now, per shelter, from the pools' own counts: capacity, occupied, held by live
+    referrals, out of service, free (capacity less the other three, never below zero)."""
+    query = _shelters_where(
+        select(Shelter.region_id, Shelter.name, func.sum(BedPool.capacity), func.sum(BedPool.occupied),
+               func.sum(BedPool.held), func.sum(BedPool.out_of_service), func.sum(_free()))
+        .join(BedPool, BedPool.shelter_id == Shelter.id).where(Shelter.status != "closed"),
+        user, filters).group_by(Shelter.id, Shelter.region_id, Shelter.name)
+    names = _region_names()
+    rows = sorted(db.session.execute(query).all(), key=lambda r: (names.get(r[0], ""), r[1]))
+    report = Report("occupancy", _("Occupancy now"),
+                    _("Beds now in every shelter that is not closed; the organization filter picks the shelter's "
+                      "operating organization. Free = capacity less occupied, held and out of service."),
+                    [_("Region"), _("Shelter"), _("Capacity"), _("Occupied"), _("Held"), _("Out of service"),
+                     _("Free")])
+    for region_id, shelter, capacity, occupied, held, out, free in rows:
+        report.rows.append([names.get(region_id, ""), shelter, str(capacity), scope.shown_count(occupied, user),
+                            scope.shown_count(held, user), str(out), str(free)])
+    hidden = scope.hides_small_counts(user)
+    report.chart = Chart([_("Occupied"), _("Held"), _("Out of service"), _("Free")],
+                         [(r[1], [_drawn(r[3], hidden), _drawn(r[4], hidden), r[5], r[6]]) for r in rows],
+                         hidden=hidden)
+    return report
+
+
+def _drawn(count: int, hidden: bool) -> int:
+    """A count of children as a chart may draw it: not at all when the table says "<5"."""
+    return 0 if hidden and 0 < count < scope.SMALL_COUNT else count
+
+
+def occupancy_by_month(user, filters: Filters) -> Report:
+    """Occupancy at the end of each month, per region, from the bed history: for every pool,
+    the counts of its last BedUpdate before the month ended (the range's end, for the last
+    month), summed over the region's shelters; a pool with no update yet counts nothing.
+    "Last" is the latest update, taken by id, since updates are only ever appended."""
+    ends = filters.month_ends()
+    pools = _shelters_where(select(BedPool.id).join(Shelter, Shelter.id == BedPool.shelter_id), user, filters)
+    month = bucket(BedUpdate.created_at, ends).label("month")
+    in_months = (select(BedUpdate.pool_id, month, func.max(BedUpdate.id).label("last"))
+                 .where(BedUpdate.pool_id.in_(pools), BedUpdate.created_at >= filters.start,
+                        BedUpdate.created_at < filters.end)
+                 .group_by(BedUpdate.pool_id, month))
+    before = (select(BedUpdate.pool_id, func.max(BedUpdate.id).label("last"))
+              .where(BedUpdate.pool_id.in_(pools), BedUpdate.created_at < filters.start)
+              .group_by(BedUpdate.pool_id))
+    counts = {}
+    for source, has_month in ((before, False), (in_months, True)):
+        sub = source.subquery()
+        query = (select(sub, BedUpdate.capacity, BedUpdate.occupied, Shelter.region_id)
+                 .join(BedUpdate, BedUpdate.id == sub.c.last).join(BedPool, BedPool.id == BedUpdate.pool_id)
+                 .join(Shelter, Shelter.id == BedPool.shelter_id))
+        for row in db.session.execute(query):
+            counts[(row.pool_id, row.month if has_month else -1)] = (row.region_id, row.capacity, row.occupied)
+    # Carry each pool's last counts forward through the months without an update: a few
+    # rows per pool and month, already reduced by the database.
+    totals: dict[tuple[int, int], list[int]] = {}
+    for pool_id in {p for p, _m in counts}:
+        state = counts.get((pool_id, -1))
+        for i in range(len(ends)):
+            state = counts.get((pool_id, i), state)
+            if state:
+                cell = totals.setdefault((state[0], i), [0, 0])
+                cell[0] += state[1]
+                cell[1] += state[2]
+    names, months = _region_names(), filters.months()
+    report = Report("occupancy-history", _("Occupancy at the end of each month"),
+                    _("For each region and month: the capacity and occupied beds of its shelters' pools as "
+                      "their last bed update before the month ended (before the end of the range, for its last "
+                      "month) recorded them."),
+                    [_("Region"), _("Month"), _("Capacity"), _("Occupied"), _("Occupancy")])
+    for (region_id, i) in sorted(totals, key=lambda k: (names.get(k[0], ""), k[1])):
+        capacity, occupied = totals[(region_id, i)]
+        shown = scope.shown_count(occupied, user)
+        rate = f"{round(100 * occupied / capacity)} %" if capacity and shown == str(occupied) else "—"
+        report.rows.append([names.get(region_id, ""), _month_label(months[i]), str(capacity), shown, rate])
+    hidden = scope.hides_small_counts(user)
+    report.chart = Chart([_("Occupied"), _("Free or out of service")],
+                         [(f"{names.get(r, '')} · {_month_label(months[i])}",
+                           [_drawn(totals[(r, i)][1], hidden),
+                            totals[(r, i)][0] - _drawn(totals[(r, i)][1], hidden)])
+                          for (r, i) in sorted(totals, key=lambda k: (names.get(k[0], ""), k[1]))],
+                         hidden=hidden)
+    return report
+
+
+# --- 2. referrals by outcome ------------------------------------------------------------------------
+
+OUTCOMES = (
+    ("placed", (PLACED, DISCHARGED), _l("Placed")),
+    ("declined", (DECLINED,), _l("Declined by the shelter")),
+    ("rejected", (REJECTED,), _l("Rejected by guardianship")),
+    ("withdrawn", (WITHDRAWN,), _l("Withdrawn")),
+    ("expired", (EXPIRED,), _l("Expired")),
+    ("open", (SUBMITTED, ACCEPTED, APPROVED), _l("Still open")),
+)
+
+
+def referrals_by_outcome(user, filters: Filters) -> Report:
+    """Referrals per month of submission, by where they ended: placed (placed or since
+    discharged), declined, rejected, withdrawn, expired, still open."""
+    month = bucket(Referral.submitted_at, filters.month_ends()).label("month")
+    query = _referrals_where(select(month, Referral.status, func.count()), user, filters).group_by(month, Referral.status)
+    counts: dict[tuple[int, str], int] = {}
+    outcome_of = {status: key for key, statuses, _label in OUTCOMES for status in statuses}
+    for i, status, n in db.session.execute(query):
+        if status in outcome_of:
+            counts[(i, outcome_of[status])] = counts.get((i, outcome_of[status]), 0) + n
+    report = Report("referrals", _("Referrals by outcome"),
+                    _("Referrals by the month they were submitted in, and where they stand or ended."),
+                    [_("Month")] + [str(label) for _k, _s, label in OUTCOMES])
+    hidden = scope.hides_small_counts(user)
+    bars = []
+    for i, month_day in enumerate(filters.months()):
+        values = [counts.get((i, key), 0) for key, _s, _label in OUTCOMES]
+        report.rows.append([_month_label(month_day)] + [scope.shown_count(v, user) for v in values])
+        bars.append((_month_label(month_day), [_drawn(v, hidden) for v in values]))
+    report.chart = Chart([str(label) for _k, _s, label in OUTCOMES], bars, hidden=hidden)
+    return report
+
+
+# --- 3. declines and rejections by reason ---------------------------------------------------------
+
+def reasons(user, filters: Filters) -> Report:
+    """Why referrals failed: declines by the shelter's reason code, and rejections by the
+    guardianship body (which give no code, only a text that no report shows)."""
+    query = _referrals_where(select(Referral.status, Referral.reason_code, func.count()), user, filters).where(
+        Referral.status.in_((DECLINED, REJECTED))).group_by(Referral.status, Referral.reason_code)
+    counts = {(status, code): n for status, code, n in db.session.execute(query)}
+    report = Report("reasons", _("Declines and rejections by reason"),
+                    _("Referrals submitted in the range that the shelter declined, by the reason it chose, and "
+                      "that the guardianship body rejected (it records no reason code)."),
+                    [_("Reason"), _("Referrals")])
+    lines = [(str(DECLINE_LABELS[code]), counts.get((DECLINED, code), 0)) for code in DECLINE_CODES]
+    lines.append((_("Rejected by guardianship"), sum(n for (s, _c), n in counts.items() if s == REJECTED)))
+    hidden = scope.hides_small_counts(user)
+    report.rows = [[label, scope.shown_count(n, user)] for label, n in lines]
+    report.chart = Chart([_("Referrals")], [(label, [_drawn(n, hidden)]) for label, n in lines], hidden=hidden)
+    return report
+
+
+# --- 4. waiting times --------------------------------------------------------------------------------
+
+def _stages():
+    answered = func.coalesce(Referral.accepted_at, _when(Referral.status == DECLINED, Referral.ended_at))
+    decided = func.coalesce(Referral.approved_at, _when(Referral.status == REJECTED, Referral.ended_at))
+    return (("answer", _("Shelter's answer"), answered), ("decision", _("Guardianship decision"), decided),
+            ("arrival", _("Arrival"), Referral.arrived_at))
+
+
+def _when(condition, value):
+    return case((condition, value), else_=None)
+
+
+def nearest_rank(n: int, percent: int) -> int:
+    """The rank of the percentile in n sorted waits, by the nearest-rank rule: the smallest
+    rank r with r >= n * percent / 100 (the median of 4 waits is the 2nd, their 90th
+    percentile the 4th). The SQL below computes the same as (n * percent + 99) / 100."""
+    return (n * percent + 99) // 100
+
+
+def waiting_times(user, filters: Filters) -> Report:
+    """How long children wait from submission to each step, per region and month of
+    submission: the number of referrals that reached the step, the median and the 90th
+    percentile (nearest rank). To oversight, a cell of fewer than five shows neither."""
+    month = bucket(Referral.submitted_at, filters.month_ends())
+    rows = []
+    for key, label, reached in _stages():
+        wait = seconds_between(Referral.submitted_at, reached)
+        ranked = _referrals_where(
+            select(Shelter.region_id.label("region"), month.label("month"), wait.label("wait"),
+                   func.row_number().over(partition_by=(Shelter.region_id, month), order_by=wait).label("rank"),
+                   func.count().over(partition_by=(Shelter.region_id, month)).label("n")),
+            user, filters).where(reached.is_not(None)).subquery()
+        median = func.max(case((ranked.c.rank == (ranked.c.n * 50 + 99) // 100, ranked.c.wait)))
+        p90 = func.max(case((ranked.c.rank == (ranked.c.n * 90 + 99) // 100, ranked.c.wait)))
+        query = (select(ranked.c.region, ranked.c.month, func.max(ranked.c.n), median, p90)
+                 .group_by(ranked.c.region, ranked.c.month))
+        rows += [(region, i, key, label, n, m, p) for region, i, n, m, p in db.session.execute(query)]
+    names, months = _region_names(), filters.months()
+    order = {key: k for k, (key, _label, _e) in enumerate(_stages())}
+    rows.sort(key=lambda r: (names.get(r[0], ""), r[1], order[r[2]]))
+    report = Report("waiting", _("Waiting times"),
+                    _("From submission to the shelter's answer (accepted or declined), to the guardianship "
+                      "decision (approved or rejected) and to arrival, for referrals that reached that step, by "
+                      "region and month of submission. Median and 90th percentile by the nearest-rank rule: of "
+                      "n waits in order, the one at rank n × 50 / 100 (or 90 / 100), rounded up."),
+                    [_("Region"), _("Month"), _("Step"), _("Referrals"), _("Median"), _("90th percentile")])
+    hidden = scope.hides_small_counts(user)
+    bars = []
+    for region, i, _key, label, n, median, p90 in rows:
+        shown = scope.shown_count(n, user)
+        secret = shown != str(n)
+        report.rows.append([names.get(region, ""), _month_label(months[i]), label, shown,
+                            "—" if secret else duration(median), "—" if secret else duration(p90)])
+        bars.append((f"{names.get(region, '')} · {_month_label(months[i])} · {label}",
+                     [0 if secret else round(median / 3600), 0 if secret else round((p90 - median) / 3600)]))
+    report.chart = Chart([_("Median (hours)"), _("To the 90th percentile (hours)")], bars, hidden=hidden)
+    return report
+
+
+def duration(seconds: float | None) -> str:
+    """A wait as people say it: '45 min', '5 h 30 min', '3 days 4 h'."""
+    if seconds is None:
+        return ""
+    minutes = max(0, int(round(seconds / 60)))
+    if minutes < 60:
+        return _("%(m)s min", m=minutes)
+    if minutes < 48 * 60:
+        return _("%(h)s h %(m)02d min", h=minutes // 60, m=minutes % 60)
+    return _("%(d)s days %(h)s h", d=minutes // 1440, h=minutes % 1440 // 60)
+
+
+# --- 5. unmet demand ---------------------------------------------------------------------------------
+
+def unmet_demand(user, filters: Filters) -> Report:
+    """Where beds were short, per region: referrals declined for no capacity, referrals whose
+    hold expired, and searches at /referrals/new that found no fitting free bed (anonymous
+    demand signals; the organization filter does not apply to them: they name none)."""
+    query = _referrals_where(select(Shelter.region_id, Referral.status, func.count()), user, filters).where(
+        or_(and_(Referral.status == DECLINED, Referral.reason_code == "no_capacity"), Referral.status == EXPIRED)
+    ).group_by(Shelter.region_id, Referral.status)
+    counts = {(region, status): n for region, status, n in db.session.execute(query)}
+    signals = select(DemandSignal.region_id, DemandSignal.sex, DemandSignal.age_band, func.count()).where(
+        DemandSignal.created_at >= filters.start, DemandSignal.created_at < filters.end)
+    if (region := _region(user, filters)) is not None:
+        signals = signals.where(DemandSignal.region_id == region)
+    searches = {(r, s, a): n for r, s, a, n in
+                db.session.execute(signals.group_by(DemandSignal.region_id, DemandSignal.sex, DemandSignal.age_band))}
+    bands = [f"{lo}–{hi}" for lo, hi in AGE_BANDS]
+    groups = [(sex, band) for sex in CHILD_SEXES for band in bands]
+    names = _region_names()
+    regions = sorted({r for r, _s in counts} | {r for r, _s, _a in searches}, key=lambda r: names.get(r, ""))
+    report = Report("unmet-demand", _("Unmet demand by region"),
+                    _("Per region, over the range: referrals the shelter declined for no capacity, referrals whose "
+                      "hold expired, and searches for a bed that found no fitting free one (by the child's sex and "
+                      "age band; a search names no organization, so the organization filter leaves them as they are)."),
+                    [_("Region"), _("Declined: no capacity"), _("Expired"), _("Searches with no free bed")]
+                    + [_("%(sex)s, %(band)s years", sex=SEX_LABELS[sex], band=band) for sex, band in groups])
+    hidden = scope.hides_small_counts(user)
+    bars = []
+    for region in regions:
+        declined, expired = counts.get((region, DECLINED), 0), counts.get((region, EXPIRED), 0)
+        per_group = [searches.get((region, sex, band), 0) for sex, band in groups]
+        total = sum(per_group)
+        report.rows.append([names.get(region, _("No region")) if region else _("No region")]
+                           + [scope.shown_count(v, user) for v in [declined, expired, total] + per_group])
+        bars.append((names.get(region, _("No region")), [_drawn(v, hidden) for v in (declined, expired, total)]))
+    report.chart = Chart([_("Declined: no capacity"), _("Expired"), _("Searches with no free bed")], bars,
+                         hidden=hidden)
+    return report
+
+
+# --- 6. placements ---------------------------------------------------------------------------------
+
+def placements(user, filters: Filters) -> Report:
+    """Children in placement now, per shelter: those turning 18 within 90 days (only children
+    with a known birth date can be counted), and those placed longer than LONG_PLACEMENT_DAYS."""
+    today, days = local_today(), current_app.config["LONG_PLACEMENT_DAYS"]
+    adult_before = _years_before(today, 18)                            # born on or before: 18 already
+    adult_soon = _years_before(today + timedelta(days=90), 18)         # born on or before: 18 within 90 days
+    turning = func.sum(_when(and_(Child.birth_date > adult_before, Child.birth_date <= adult_soon), 1))
+    long_stay = func.sum(_when(Referral.arrived_at < now() - timedelta(days=days), 1))
+    query = _shelters_where(
+        select(Shelter.region_id, Shelter.name, func.count(), turning, long_stay)
+        .select_from(Referral).join(Child, Child.id == Referral.child_id)
+        .join(BedPool, BedPool.id == Referral.pool_id).join(Shelter, Shelter.id == BedPool.shelter_id)
+        .where(Referral.status == PLACED), user, filters).group_by(Shelter.id, Shelter.region_id, Shelter.name)
+    names = _region_names()
+    rows = sorted(db.session.execute(query).all(), key=lambda r: (names.get(r[0], ""), r[1]))
+    report = Report("placements", _("Children in placement"),
+                    _("Children placed now, per shelter: how many turn 18 within 90 days (of those whose birth "
+                      "date is known) and how many have been placed for more than %(days)s days.", days=days),
+                    [_("Region"), _("Shelter"), _("In placement"), _("Turning 18 within 90 days"),
+                     _("Placed more than %(days)s days", days=days)])
+    hidden = scope.hides_small_counts(user)
+    for region, shelter, placed, soon, long in rows:
+        report.rows.append([names.get(region, ""), shelter] + [scope.shown_count(v or 0, user) for v in (placed, soon, long)])
+    report.chart = Chart([_("Turning 18 within 90 days"), _("Placed more than %(days)s days", days=days)],
+                         [(r[1], [_drawn(r[3] or 0, hidden), _drawn(r[4] or 0, hidden)]) for r in rows], hidden=hidden)
+    return report
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+REPORTS = {
+    "referrals": referrals_by_outcome,
+    "reasons": reasons,
+    "occupancy": occupancy_now,
+    "occupancy-history": occupancy_by_month,
+    "waiting": waiting_times,
+    "unmet-demand": unmet_demand,
+    "placements": placements,
+}
+
+
+def all_reports(user, filters: Filters) -> list[Report]:
+    return [build(user, filters) for build in REPORTS.values()]
