@@ -71,6 +71,7 @@ TABLE = {
     ("notifications.count", "GET"): EVERYONE,
     ("notifications.mark_read", "POST"): EVERYONE,
     ("audit.index", "GET"): row(caseworker=FORBIDDEN, shelter_staff=FORBIDDEN, guardianship=FORBIDDEN),
+    ("audit.export", "GET"): row(caseworker=FORBIDDEN, shelter_staff=FORBIDDEN, guardianship=FORBIDDEN),
 }
 ADMIN_ENDPOINTS = None  # every admin.* route: admins only (checked against the url map below)
 
