@@ -10,9 +10,10 @@ import csv
 import io
 from datetime import timezone
 
-from flask_babel import gettext as _
+from flask import current_app
+from flask_babel import force_locale, gettext as _
 
-from ..i18n import local
+from ..i18n import current_language, local
 from . import sentences, services
 
 LIMIT = 100_000  # events per download; narrower filters give the rest
@@ -29,26 +30,46 @@ def record_export(filters: dict) -> None:
     services.record("audit.export", "audit_head", 1, {"filters": filters, "limit": LIMIT})
 
 
+BATCH = 1000
+
+
 def rows(query, administers: bool):
-    """The CSV, line by line: a header, then one line per event."""
+    """The CSV, a header and then one batch of events at a time. A download goes on after
+    its request has ended, so each batch is read in an application context (and database
+    session) of its own, in the reader's language; none is held across a yield."""
+    app, language = current_app._get_current_object(), current_language()
+
+    def made(step):
+        with app.app_context(), force_locale(language):
+            return step()
+
+    yield made(lambda: "\ufeff" + _lines([[
+        _("Event"), _("Time (UTC)"), _("Time (local)"), _("Who"), _("Organization"), _("Action"),
+        _("What happened"), _("Object"), _("Object reference"), _("Address")]]))
+    before, given = None, 0
+    while given < LIMIT:
+        size = min(BATCH, LIMIT - given)
+        chunk, count, before = made(lambda: _batch(query, before, size, administers))
+        if count:
+            yield chunk
+        given += count
+        if count < size:
+            return
+
+
+def _batch(query, before, size: int, administers: bool) -> tuple[str, int, int | None]:
+    events = services.batch_before(query, before, size)
+    lines = []
+    for reading in sentences.read(events, administers=administers, links=False):
+        e = reading.event
+        lines.append([e.id, e.created_at.astimezone(timezone.utc).isoformat(), local(e.created_at).isoformat(),
+                      reading.actor_name, reading.actor_organization, sentences.action_words(e.action),
+                      reading.text, str(sentences.OBJECTS.get(e.object_type, e.object_type)),
+                      reading.object_reference, e.client_address])
+    return _lines(lines), len(events), events[-1].id if events else before
+
+
+def _lines(rows_) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def line(values) -> str:
-        writer.writerow([neutralised(v) for v in values])
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    yield "\ufeff" + line([_("Event"), _("Time (UTC)"), _("Time (local)"), _("Who"), _("Organization"),
-                           _("Action"), _("What happened"), _("Object"), _("Object reference"), _("Address")])
-    for batch in services.batches(query, limit=LIMIT):
-        readings = sentences.read(batch, administers=administers, links=False)
-        for reading in readings:
-            e = reading.event
-            yield line([e.id, e.created_at.astimezone(timezone.utc).isoformat(), local(e.created_at).isoformat(),
-                        reading.actor_name, reading.actor_organization, sentences.action_words(e.action), reading.text,
-                        str(sentences.OBJECTS.get(e.object_type, e.object_type)), reading.object_reference,
-                        e.client_address])
-
+    csv.writer(buffer).writerows([[neutralised(v) for v in row] for row in rows_])
+    return buffer.getvalue()

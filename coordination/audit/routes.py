@@ -1,4 +1,4 @@
-from flask import Blueprint, Response, abort, request, stream_with_context
+from flask import Blueprint, Response, abort, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -66,7 +66,7 @@ def export():
                                 readings=[], export_limit=csv_export.LIMIT)
     csv_export.record_export(form.filters())
     db.session.commit()
-    response = Response(stream_with_context(csv_export.rows(query, may_administer(current_user))),
+    response = Response(csv_export.rows(query, may_administer(current_user)),
                         mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
     response.charset = "utf-8"

@@ -372,22 +372,10 @@ def _any(query: Select) -> bool:
                                     .exists())) or False
 
 
-def batches(query: Select, size: int = 1000, limit: int | None = None):
-    """Every event of `query`, newest first, fetched `size` at a time by keyset, so that an
-    export of millions of events never holds more than one batch."""
-    last, given = None, 0
-    while limit is None or given < limit:
-        take = size if limit is None else min(size, limit - given)
-        batch = list(db.session.scalars((query if last is None else query.where(AuditEvent.id < last))
-                                        .limit(take)))
-        if not batch:
-            return
-        yield batch
-        given += len(batch)
-        last = batch[-1].id
-        db.session.expunge_all()  # what was read is not kept for the rest of the export
-        if len(batch) < take:
-            return
+def batch_before(query: Select, before: int | None, size: int) -> list[AuditEvent]:
+    """The next `size` events of `query` (newest first) older than event `before`: an export
+    of millions of events reads them a batch at a time, by keyset, never all at once."""
+    return list(db.session.scalars((query if before is None else query.where(AuditEvent.id < before)).limit(size)))
 
 
 def history_of(object_type: str, object_id) -> list[AuditEvent]:
