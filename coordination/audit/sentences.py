@@ -179,6 +179,9 @@ class Names:
             if e.object_type in wanted and e.object_id.isdigit():
                 wanted[e.object_type].add(int(e.object_id))
             details = e.details if isinstance(e.details, dict) else {}
+            filters = details.get("filters") if e.action == "audit.export" else None
+            if isinstance(filters, dict) and str(filters.get("organization", "")).isdigit():
+                wanted["organization"].add(int(filters["organization"]))
             for key, kind in (("pool", "bed_pool"), ("from_pool", "bed_pool"), ("to_pool", "bed_pool"),
                               ("shelter", "shelter"), ("organization", "organization"), ("region", "region")):
                 if isinstance(details.get(key), int):
@@ -338,9 +341,22 @@ class _Reader:
         if event.action == "user.sign_in_paused" and details.get("until"):
             lines.append(_("Paused until %(time)s (UTC)", time=str(details["until"])[:16].replace("T", " ")))
         if event.action == "audit.export" and isinstance(details.get("filters"), dict):
-            shown = "; ".join(f"{FILTER_LABELS.get(k, k)}: {v}" for k, v in details["filters"].items())
+            shown = "; ".join(f"{FILTER_LABELS.get(k, k)}: {self.filter_value(k, v)}"
+                              for k, v in details["filters"].items())
             lines.append(_("Filters: %(filters)s", filters=shown) if shown else _("No filters: the whole trail"))
         return lines
+
+    def filter_value(self, name: str, value) -> str:
+        """A filter an export used, as the filter offered it: an organization by its name, an
+        action and a kind of record in words."""
+        value = str(value)
+        if name == "organization" and value.isdigit():
+            return self.names.organizations.get(int(value), value)
+        if name == "action":
+            return action_words(value)
+        if name == "object_type":
+            return str(OBJECTS.get(value, value))
+        return value
 
     def read(self, event) -> Reading:
         details = event.details if isinstance(event.details, dict) else {}

@@ -325,16 +325,18 @@ def test_the_download_is_the_filtered_view_with_a_bom_and_no_formulas(make, admi
 
 
 def test_a_download_is_recorded_with_its_filters_and_reads_as_a_sentence(make, admin, oversight):
-    response = oversight.get("/audit.csv?action=login&date_from=2026-01-01")
+    organization = make.organization(name="Təmiz Dünya")
+    response = oversight.get(f"/audit.csv?action=login&date_from=2026-01-01&organization={organization.id}")
     assert response.status_code == 200
     response.get_data()
 
     export = events("audit.export")[-1]
     assert export.user_id == oversight.user.id
-    assert export.details["filters"] == {"action": "login", "date_from": "2026-01-01"}
+    assert export.details["filters"] == {"action": "login", "date_from": "2026-01-01",
+                                         "organization": str(organization.id)}
     page = plain(text(admin.get("/audit?action=audit.export")))
     assert f"{who(oversight.user)} downloaded the audit trail as a spreadsheet (CSV)" in page
-    assert "Filters: Action: login; From: 2026-01-01" in page
+    assert "Filters: Organization: Təmiz Dünya; Action: Signed in; From: 2026-01-01" in page
 
 
 def test_a_download_never_holds_a_childs_name(accepted, oversight):
