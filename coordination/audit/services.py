@@ -382,13 +382,3 @@ def history_of(object_type: str, object_id) -> list[AuditEvent]:
     """One record's own history, oldest first."""
     return list(db.session.scalars(select(AuditEvent).where(
         AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id)).order_by(AuditEvent.id)))
-
-
-def names_of(events) -> dict:
-    """Who each event's user is, in one query for a whole page of events."""
-    from ..accounts.models import User
-
-    ids = {e.user_id for e in events if e.user_id}
-    if not ids:
-        return {}
-    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
