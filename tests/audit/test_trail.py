@@ -248,6 +248,8 @@ def test_each_filter_narrows_to_what_it_names(make, admin):
     assert shown("object_type=child") == {e.id for e in everything if e.object_type == "child"}
     assert shown(f"object_type=referral&object={late.id}") == {
         e.id for e in everything if (e.object_type, e.object_id) == ("referral", str(late.id))}
+    assert shown(f"object={late.id}") == {e.id for e in everything if e.object_id == str(late.id)}
+    assert shown("person=%25") == set()  # a wildcard is a character like any other
     assert shown("date_from=2026-03-02&date_to=2026-03-31") == {
         e.id for e in everything
         if datetime(2026, 3, 2, tzinfo=timezone.utc) < e.created_at < datetime(2026, 4, 1, tzinfo=timezone.utc)}
@@ -259,7 +261,7 @@ def test_each_filter_narrows_to_what_it_names(make, admin):
 
 @pytest.mark.parametrize("query", [
     "date_from=yesterday", "organization=999999", "action=no.such.action", "object_type=spaceship",
-    "object_type=user&object=abc", "object_type=user&object=UC-2026-00001", "before=-3", "after=x",
+    "object_type=user&object=abc", "object_type=user&object=UC-2026-00001", "object=١٢", "before=-3", "after=x",
 ])
 def test_a_filter_it_cannot_use_is_refused_with_a_reason_and_nothing_recorded(make, admin, query):
     before = len(events())
