@@ -77,6 +77,7 @@ TABLE = {
     ("reports.index", "GET"): READERS_OF_AGGREGATES,
     # One CSV download per report, each /reports/<report>.csv.
     **{(f"reports.{csv_endpoint(key)}", "GET"): READERS_OF_AGGREGATES for key in REPORTS},
+    ("audit.export", "GET"): row(caseworker=FORBIDDEN, shelter_staff=FORBIDDEN, guardianship=FORBIDDEN),
 }
 ADMIN_ENDPOINTS = None  # every admin.* route: admins only (checked against the url map below)
 

@@ -103,7 +103,7 @@ def record_failure(user: User, address: str) -> SignInPause | None:
     if failures != FAILURES_BEFORE_PAUSE:
         return None
     audit.record("user.sign_in_paused", "user", user.id,
-                 {"address": address, "failures": failures, "until": until.isoformat()})
+                 {"address": address, "failures": failures, "until": until.isoformat()}, by=user)
     return pause
 
 
@@ -139,7 +139,7 @@ def record_login(user: User, address: str) -> None:
     failures from this address starts again."""
     db.session.execute(delete(SignInPause).where(*_pair(user, address)))
     user.last_login_at = now()
-    audit.record("login", "user", user.id)
+    audit.record("login", "user", user.id, by=user)
     db.session.flush()
 
 
@@ -290,7 +290,7 @@ def enable_totp(user: User, secret: str, code: str) -> None:
     """Two-factor sign-in on, once a code from the new key shows the app holds it. That code
     is spent: it cannot sign in afterwards."""
     _spend_code(user, secret, code, enabling=True)
-    audit.record("totp.enable", "user", user.id)
+    audit.record("totp.enable", "user", user.id, by=user)
     db.session.flush()
 
 
@@ -364,7 +364,7 @@ def give_code(pending: PendingSignIn, code: str) -> User:
     is paused meanwhile, the pending sign-in ends too. A right code ends it and signs in."""
     user = pending.user
     if sign_in_pause(user, pending.client_address) is not None:
-        audit.record("login.failed", "user", user.id, {"why": "paused"})
+        audit.record("login.failed", "user", user.id, {"why": "paused", "step": "code"}, by=user)
         db.session.delete(pending)
         raise SignInEnded(paused_before=True)
     tried = db.session.scalar(update(PendingSignIn).where(
@@ -379,7 +379,7 @@ def give_code(pending: PendingSignIn, code: str) -> User:
         else:
             check_code(user, code)
     except InvalidInput:
-        audit.record("login.failed", "user", user.id, {"why": "wrong code", "codes_tried": tried})
+        audit.record("login.failed", "user", user.id, {"why": "wrong code", "codes_tried": tried}, by=user)
         if tried < CODES_PER_SIGN_IN:
             raise
         address = pending.client_address

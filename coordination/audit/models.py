@@ -19,7 +19,7 @@ class AuditEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
-    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"), index=True)
     action: Mapped[str] = mapped_column(String(50), index=True)
     object_type: Mapped[str] = mapped_column(String(30))
     object_id: Mapped[str] = mapped_column(String(40))

@@ -10,12 +10,14 @@ events join the chain when their transaction commits, in one step at the end.
 """
 import hashlib
 import logging
+import re
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, event as sa_event, select, text
+from flask_babel import gettext as _
+from sqlalchemy import Select, and_, event as sa_event, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from ..clock import now
@@ -76,13 +78,19 @@ def signed_hash(event: AuditEvent, key: str) -> str:
     return signing.mac(key, {**_content(event), "key_id": event.key_id, "purpose": "audit event"})
 
 
-def record(action: str, object_type: str, object_id, details: dict | None = None) -> AuditEvent:
+def record(action: str, object_type: str, object_id, details: dict | None = None, by=None) -> AuditEvent:
     """Add one event to the trail, in the caller's transaction: it is written when, and only
-    if, the transaction commits. Who acted, and the time, are taken now."""
+    if, the transaction commits. Who acted, and the time, are taken now.
+
+    `by` names the person acting when the request does not know them yet: a sign-in is made
+    by someone who was anonymous until it succeeded, and it reads as theirs, not the system's.
+    The address is still the request's."""
     actor = _actor.get()
+    user_id, organization_id = (by.id, by.organization_id) if by is not None else (actor.user_id,
+                                                                                    actor.organization_id)
     event = AuditEvent(
         created_at=now(),
-        user_id=actor.user_id, organization_id=actor.organization_id,
+        user_id=user_id, organization_id=organization_id,
         action=action, object_type=object_type, object_id=str(object_id),
         details=details or {}, client_address=actor.client_address[:64],
     )
@@ -244,30 +252,85 @@ def may_browse(user) -> bool:
 
 
 def known_actions() -> list[str]:
-    return list(db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
+    """The actions the filter offers: those the app records (a fixed list, so that drawing
+    the page never scans millions of events for their distinct actions)."""
+    from .sentences import ACTIONS
+
+    return list(ACTIONS)
 
 
 def known_object_types() -> list[str]:
-    return list(db.session.scalars(select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)))
+    from .sentences import OBJECTS
+
+    return list(OBJECTS)
 
 
-def search(user_email: str = "", organization_id: int | None = None, action: str = "", object_type: str = "",
-           object_id: str = "", day_from: date | None = None, day_to: date | None = None) -> Select:
+CASE_REFERENCE = re.compile(r"^UC-\d{4}-\d{1,10}$", re.IGNORECASE | re.ASCII)
+
+
+class BadFilter(ValueError):
+    """A filter value that names nothing the trail could hold; the message says why."""
+
+
+def _like(text_: str) -> str:
+    return "%" + text_.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _people(person: str):
+    """The ids of the people a filter names: the one whose e-mail it is, or else everyone
+    whose name or e-mail contains it (whatever the case)."""
+    from ..accounts.models import User
+
+    wanted = person.strip().lower()
+    exact = db.session.scalar(select(User.id).where(func.lower(User.email) == wanted))
+    if exact is not None:
+        return [exact]
+    pattern = _like(wanted)
+    return select(User.id).where(or_(func.lower(User.name).like(pattern, escape="\\"),
+                                     func.lower(User.email).like(pattern, escape="\\")))
+
+
+def _object_filter(object_type: str, reference: str):
+    """Events about one record: by its id, or for a child or referral by the child's case
+    reference (a case reference without a kind: the child and all its referrals)."""
+    from ..referrals.models import Child, Referral
+
+    reference = reference.strip()
+    if CASE_REFERENCE.match(reference):
+        if object_type not in ("", "child", "referral"):
+            raise BadFilter(_("A case reference names a child or a referral; choose one of those, or give a number."))
+        child_id = db.session.scalar(select(Child.id).where(Child.case_reference == reference.upper()))
+        referral_ids = [] if child_id is None else list(db.session.scalars(
+            select(Referral.id).where(Referral.child_id == child_id)))
+        # No such child: "-", which no event's object id is (anonymize.run's is empty).
+        about_child = and_(AuditEvent.object_type == "child",
+                           AuditEvent.object_id == (str(child_id) if child_id is not None else "-"))
+        about_referrals = and_(AuditEvent.object_type == "referral",
+                               AuditEvent.object_id.in_([str(i) for i in referral_ids]))
+        return {"child": about_child, "referral": about_referrals}.get(object_type, or_(about_child, about_referrals))
+    if not (reference.isascii() and reference.isdigit()) or len(reference) > 18:
+        raise BadFilter(_("Give the record's number, or a child's case reference such as UC-2026-00042."))
+    # With the kind of record always named, the (object_type, object_id) index finds them.
+    kinds = [object_type] if object_type else known_object_types()
+    return and_(AuditEvent.object_type.in_(kinds), AuditEvent.object_id == str(int(reference)))
+
+
+def search(person: str = "", organization_id: int | None = None, action: str = "", object_type: str = "",
+           object_reference: str = "", day_from: date | None = None, day_to: date | None = None) -> Select:
     """The events that match every filter given, newest first. Days are the reader's local
-    days (Asia/Baku by default), both ends included; an empty filter matches everything."""
+    days (Asia/Baku by default), both ends included; an empty filter matches everything.
+    Raises BadFilter for a value that cannot name anything."""
     query = select(AuditEvent).order_by(AuditEvent.id.desc())
-    if user_email:
-        from ..accounts.models import User
-
-        query = query.join(User, User.id == AuditEvent.user_id).where(User.email == user_email.strip().lower())
+    if person.strip():
+        query = query.where(AuditEvent.user_id.in_(_people(person)))
     if organization_id is not None:
         query = query.where(AuditEvent.organization_id == organization_id)
     if action:
         query = query.where(AuditEvent.action == action)
-    if object_type:
+    if object_reference.strip():
+        query = query.where(_object_filter(object_type, object_reference))
+    elif object_type:
         query = query.where(AuditEvent.object_type == object_type)
-    if object_id:
-        query = query.where(AuditEvent.object_id == object_id.strip())
     if day_from:
         query = query.where(AuditEvent.created_at >= start_of_local_day(day_from))
     if day_to and day_to < date.max:  # up to the last day there is: no bound
@@ -275,17 +338,50 @@ def search(user_email: str = "", organization_id: int | None = None, action: str
     return query
 
 
+@dataclass(frozen=True)
+class Page:
+    """One page of events, newest first, and the ids to ask for the pages beside it: keyset
+    paging on the event id, so a page deep in millions of events costs what the first does,
+    and no page counts them all."""
+    items: list
+    older: int | None  # ask for before=older for the next older page
+    newer: int | None  # ask for after=newer for the next newer page
+
+
+def page_of(query: Select, per_page: int, before: int | None = None, after: int | None = None) -> Page:
+    """The page of `query` (newest first) just older than event `before`, or just newer than
+    event `after`, or the newest."""
+    if after is not None:
+        rows = list(db.session.scalars(query.where(AuditEvent.id > after).order_by(None)
+                                       .order_by(AuditEvent.id).limit(per_page + 1)))
+        more_newer = len(rows) > per_page
+        items = list(reversed(rows[:per_page]))
+        more_older = _any(query.where(AuditEvent.id <= after))
+    else:
+        if before is not None:
+            query_page = query.where(AuditEvent.id < before)
+        else:
+            query_page = query
+        rows = list(db.session.scalars(query_page.limit(per_page + 1)))
+        more_older = len(rows) > per_page
+        items = rows[:per_page]
+        more_newer = before is not None and _any(query.where(AuditEvent.id >= before))
+    return Page(items=items, older=items[-1].id if items and more_older else None,
+                newer=items[0].id if items and more_newer else None)
+
+
+def _any(query: Select) -> bool:
+    return db.session.scalar(select(query.order_by(None).with_only_columns(AuditEvent.id).limit(1)
+                                    .exists())) or False
+
+
+def batch_before(query: Select, before: int | None, size: int) -> list[AuditEvent]:
+    """The next `size` events of `query` (newest first) older than event `before`: an export
+    of millions of events reads them a batch at a time, by keyset, never all at once."""
+    return list(db.session.scalars((query if before is None else query.where(AuditEvent.id < before)).limit(size)))
+
+
 def history_of(object_type: str, object_id) -> list[AuditEvent]:
     """One record's own history, oldest first."""
     return list(db.session.scalars(select(AuditEvent).where(
         AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id)).order_by(AuditEvent.id)))
-
-
-def names_of(events) -> dict:
-    """Who each event's user is, in one query for a whole page of events."""
-    from ..accounts.models import User
-
-    ids = {e.user_id for e in events if e.user_id}
-    if not ids:
-        return {}
-    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}

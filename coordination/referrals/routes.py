@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..accounts.models import Region
-from ..audit import services as audit
+from ..audit import sentences as audit_sentences, services as audit
 from ..beds.models import BedPool
 from ..availability import load_pool
 from ..clock import now
@@ -113,7 +113,7 @@ def _child_page(child, languages_form: ChildLanguagesForm | None = None, consent
     return render_template("referrals/child.html", child=child, consent_form=consent_form, consent_back=consent_back,
                            languages_form=languages_form,
                            correction_refusal=services.correction_refusal(current_user, child),
-                           history=history, history_users=audit.names_of(history),
+                           history=audit_sentences.read(history, links=False),
                            suggestions=services.suggest_pools(child, limit=5)), status
 
 
@@ -329,7 +329,7 @@ def _referral_context(referral: Referral, error: str | None = None, no_bed: bool
         suggestions = services.suggest_pools(referral.child, limit=5, exclude_pool_id=referral.pool_id)
     history = audit.history_of("referral", referral.id)
     return {
-        "history": history, "history_users": audit.names_of(history),
+        "history": audit_sentences.read(history, links=False),
         "referral": referral, "child": referral.child, "show_name": show_name,
         "moves": services.allowed_moves(current_user, referral), "move_form": MoveForm(),
         "error": error, "suggestions": suggestions, "no_bed": no_bed,

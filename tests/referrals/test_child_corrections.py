@@ -114,7 +114,7 @@ def test_a_colleague_corrects_names_and_birth_date_and_the_history_says_which_pa
                              "fields": ["family_name", "birth_date", "estimated_age", "needs"]}
     page = colleague.get(f"/children/{child.id}")
     assert f"The record of {child.case_reference} is corrected." in body(page)
-    assert "corrected: Family name, Date of birth, Estimated age, Needs" in body(page)
+    assert "Corrected: Family name, Date of birth, Estimated age, Needs" in body(page)
     assert "Leyla Гулиева" in body(page)
 
 

@@ -286,7 +286,8 @@ CHILD_FIELDS = CHILD_TEXT + ("sex", "birth_date", "estimated_age", "languages", 
                              "consent_given_at", "child_assent", "confirm_not_duplicate")
 REFERRAL_FIELDS = ("child", "pool", "urgency", "note", "then")
 DATE_EDGES = tuple({name: day} for name in ("date_from", "date_to") for day in ("0001-01-01", "9999-12-31"))
-AUDIT_FIELDS = ("user", "organization", "action", "object_type", "object_id", "date_from", "date_to", "page")
+AUDIT_FIELDS = ("person", "organization", "action", "object_type", "object", "date_from", "date_to", "before",
+                "after")
 
 
 def _new_child(w: World, path: str) -> dict:
@@ -316,9 +317,9 @@ def _new_referral(w: World, path: str) -> dict:
 
 
 def _audit_filter(w: World, path: str) -> dict:
-    return {"user": w.users["caseworker"].email, "organization": str(w.organizations[1].id), "action": "login",
-            "object_type": "user", "object_id": str(w.users["caseworker"].id), "date_from": "2026-03-01",
-            "date_to": "2026-03-31", "page": "1"}
+    return {"person": w.users["caseworker"].email, "organization": str(w.organizations[1].id), "action": "login",
+            "object_type": "user", "object": str(w.users["caseworker"].id), "date_from": "2026-03-01",
+            "date_to": "2026-03-31", "before": "1000000"}
 
 
 FORMS = [
@@ -396,8 +397,8 @@ FORMS = [
          valid=lambda w, path: {"language": "az"}, text=("next",), pages=lambda w: ["/login"]),
     Form("two-factor setup", "POST", lambda w: ["/account/two-factor"], ("code", "turn"), "caseworker",
          valid=lambda w, path: {"code": "123456"}, text=("code",), pages=lambda w: ["/account/two-factor"]),
-    Form("audit filters", "GET", lambda w: ["/audit"], AUDIT_FIELDS, "admin", valid=_audit_filter,
-         text=("user", "object_id"), edges=DATE_EDGES),
+    Form("audit filters", "GET", lambda w: ["/audit", "/audit.csv"], AUDIT_FIELDS, "admin", valid=_audit_filter,
+         text=("person", "object"), edges=DATE_EDGES),
 ]
 
 
