@@ -69,6 +69,7 @@ SENTENCES = {
     "pool.counts": _l("%(actor)s updated the bed counts of %(object)s"),
     "child.register": _l("%(actor)s registered the child %(object)s"),
     "child.view": _l("%(actor)s opened the record of the child %(object)s"),
+    "child.view_list": _l("%(actor)s saw children's names on %(object)s"),
     "child.consent": _l("%(actor)s recorded the consent to share the record of %(object)s"),
     "child.languages": _l("%(actor)s changed the languages of %(object)s"),
     "child.update": _l("%(actor)s corrected the record of %(object)s"),
@@ -107,6 +108,7 @@ ACTIONS = {
     "pool.create": _l("Bed pool added"), "pool.update": _l("Bed pool changed"),
     "pool.counts": _l("Bed counts updated"),
     "child.register": _l("Child registered"), "child.view": _l("Child's record opened"),
+    "child.view_list": _l("Children's names seen in a list"),
     "child.consent": _l("Consent recorded"), "child.languages": _l("Child's languages changed"),
     "child.update": _l("Child's record corrected"), "child.anonymize": _l("Child's record anonymized"),
     "anonymize.run": _l("Old records anonymized"),
@@ -125,6 +127,14 @@ OBJECTS = {
     "region": _l("Region"), "shelter": _l("Shelter"), "bed_pool": _l("Bed pool"),
     "role_policy": _l("Sign-in rule"), "audit_head": _l("Audit trail"),
 }
+
+# The pages that list children's names (a child.view_list event's object), in words.
+PAGES = {
+    "children list": _l("the list of children"), "likely duplicates": _l("a warning of likely duplicates"),
+    "referral form": _l("the new referral form"),
+}
+# Of a list's case references, how many its event lists by name.
+LISTED_CASES = 10
 
 # The fields a change names, in words (what they were changed to is not repeated: it may be
 # an address, which oversight does not read).
@@ -278,6 +288,8 @@ class _Reader:
             return Part(word(oid))
         if kind == "audit_head":
             return Part(_("the audit trail"))
+        if kind == "page":
+            return Part(str(PAGES.get(oid, oid)))
         return Part(f"{kind} {oid}".strip(), trail)
 
     def pool(self, pool_id) -> str | None:
@@ -331,6 +343,11 @@ class _Reader:
                            held=details.get("held", "?")))
         if event.action == "child.update" and isinstance(details.get("fields"), list):
             lines.append(_("Corrected: %(parts)s", parts=", ".join(record_part(f) for f in details["fields"])))
+        if event.action == "child.view_list" and isinstance(details.get("case_references"), list):
+            cases = [str(case) for case in details["case_references"]]
+            shown = ", ".join(cases[:LISTED_CASES])
+            lines.append(_("Children: %(cases)s", cases=shown) if len(cases) <= LISTED_CASES else
+                         _("Children: %(cases)s and %(more)s more", cases=shown, more=len(cases) - LISTED_CASES))
         if event.action == "child.consent":
             lines.append(_("The child agreed") if details.get("assent") else _("The child did not agree"))
         if event.action == "anonymize.run":

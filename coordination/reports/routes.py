@@ -16,7 +16,7 @@ def _read_filters() -> tuple[ReportFilterForm, services.Filters | None]:
     form = ReportFilterForm(formdata=request.args)
     regions = services.regions_for(current_user)
     everywhere = [("", _("All regions"))] if scope.region_scope(current_user) is None else []
-    form.region.choices = options(everywhere + [(str(r.id), r.name) for r in regions])
+    form.region.choices = options(everywhere + [(str(r.id), r.local_name) for r in regions])
     form.organization.choices = options(
         [("", _("All organizations"))] + [(str(o.id), o.name) for o in services.organizations()])
     if (own := scope.region_scope(current_user)) is not None and not form.region.data:

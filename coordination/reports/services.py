@@ -153,7 +153,8 @@ def _month_label(month: date) -> str:
 
 
 def _region_names() -> dict[int, str]:
-    return dict(db.session.execute(select(Region.id, Region.name)).all())
+    """Each region's name in the reader's language (the board's and the filters' names)."""
+    return {region.id: region.local_name for region in db.session.scalars(select(Region))}
 
 
 # --- 1. occupancy ------------------------------------------------------------------------------------

@@ -77,6 +77,20 @@ def test_a_move_reads_as_a_sentence_naming_the_person_and_the_case_never_the_chi
     assert "referral.accepted" not in listed and "reason_code" not in listed  # no codes, no raw details
 
 
+def test_a_list_of_names_seen_reads_as_one_sentence_with_case_references_never_names(make, login_as, oversight):
+    caseworker = login_as("caseworker")
+    children = [make.child(registered_by=caseworker.user, given_name=CHILD_NAME[0], family_name=f"{CHILD_NAME[1]} {i}")
+                for i in range(12)]
+    caseworker.get("/children")
+
+    page = plain(text(oversight.get("/audit?action=child.view_list")))
+
+    assert f"{who(caseworker.user)} saw children's names on the list of children" in page
+    newest = sorted(children, key=lambda c: c.id, reverse=True)
+    assert f"Children: {', '.join(c.case_reference for c in newest[:10])} and 2 more" in page
+    assert CHILD_NAME[0] not in page
+
+
 def test_a_declined_referral_gives_its_reason_in_words_and_never_the_reason_text(make, oversight):
     referral = make.referral(status="declined")  # the factory's reason: "other", "test reason"
 
