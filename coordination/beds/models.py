@@ -1,7 +1,7 @@
 """Shelters, their bed pools, and the append-only history of bed counts."""
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text, literal
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, literal
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
@@ -120,6 +120,9 @@ class BedUpdate(db.Model):
 
     Rows are only ever inserted.
     """
+
+    # The reports read a pool's history by time (the last update before a month ends).
+    __table_args__ = (Index("ix_bed_update_pool_time", "pool_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pool_id: Mapped[int] = mapped_column(ForeignKey("bed_pool.id"), index=True)

@@ -103,6 +103,7 @@ class Referral(db.Model):
               sqlite_where=text("status IN ('submitted', 'accepted', 'approved', 'placed')"),
               postgresql_where=text("status IN ('submitted', 'accepted', 'approved', 'placed')")),
         Index("ix_referral_holds", "pool_id", "holds_bed", "hold_until"),
+        Index("ix_referral_submitted_at", "submitted_at"),  # the reports take referrals by when they were sent
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
