@@ -19,13 +19,14 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import format_date, gettext as _, lazy_gettext as _l
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select, true, union_all
 
 from ..accounts.models import Organization, Region
 from ..beds.models import BedPool, BedUpdate, Shelter
 from ..clock import now
 from ..extensions import db
 from ..i18n import local_today, start_of_local_day
+from ..types import UTCDateTime
 from ..referrals.models import (
     ACCEPTED, AGE_BANDS, APPROVED, CHILD_SEXES, DECLINE_CODES, DECLINED, DISCHARGED, EXPIRED, PLACED, REJECTED,
     SUBMITTED, WITHDRAWN, Child, DemandSignal, Referral)
@@ -199,36 +200,21 @@ def occupancy_by_month(user, filters: Filters) -> Report:
     """Occupancy at the end of each month, per region, from the bed history: for every pool,
     the counts of its last BedUpdate before the month ended (the range's end, for the last
     month), summed over the region's shelters; a pool with no update yet counts nothing.
-    "Last" is the latest update, taken by id, since updates are only ever appended."""
-    ends = filters.month_ends()
-    pools = _shelters_where(select(BedPool.id).join(Shelter, Shelter.id == BedPool.shelter_id), user, filters)
-    month = bucket(BedUpdate.created_at, ends).label("month")
-    in_months = (select(BedUpdate.pool_id, month, func.max(BedUpdate.id).label("last"))
-                 .where(BedUpdate.pool_id.in_(pools), BedUpdate.created_at >= filters.start,
-                        BedUpdate.created_at < filters.end)
-                 .group_by(BedUpdate.pool_id, month))
-    before = (select(BedUpdate.pool_id, func.max(BedUpdate.id).label("last"))
-              .where(BedUpdate.pool_id.in_(pools), BedUpdate.created_at < filters.start)
-              .group_by(BedUpdate.pool_id))
-    counts = {}
-    for source, has_month in ((before, False), (in_months, True)):
-        sub = source.subquery()
-        query = (select(sub, BedUpdate.capacity, BedUpdate.occupied, Shelter.region_id)
-                 .join(BedUpdate, BedUpdate.id == sub.c.last).join(BedPool, BedPool.id == BedUpdate.pool_id)
-                 .join(Shelter, Shelter.id == BedPool.shelter_id))
-        for row in db.session.execute(query):
-            counts[(row.pool_id, row.month if has_month else -1)] = (row.region_id, row.capacity, row.occupied)
-    # Carry each pool's last counts forward through the months without an update: a few
-    # rows per pool and month, already reduced by the database.
-    totals: dict[tuple[int, int], list[int]] = {}
-    for pool_id in {p for p, _m in counts}:
-        state = counts.get((pool_id, -1))
-        for i in range(len(ends)):
-            state = counts.get((pool_id, i), state)
-            if state:
-                cell = totals.setdefault((state[0], i), [0, 0])
-                cell[0] += state[1]
-                cell[1] += state[2]
+    "Last" is the latest by time, and of two at the same instant the one recorded later."""
+    ends = union_all(*(select(literal(i).label("month"), literal(end, UTCDateTime).label("ends"))
+                       for i, end in enumerate(filters.month_ends()))).subquery()
+    pools = _shelters_where(select(BedPool.id.label("pool_id"), Shelter.region_id.label("region_id"))
+                            .join(Shelter, Shelter.id == BedPool.shelter_id), user, filters).subquery()
+    # Each pool's last update before each month ended: one probe of the (pool, time) index per
+    # pool and month, rather than a pass over the whole history.
+    last = (select(BedUpdate.id).where(BedUpdate.pool_id == pools.c.pool_id, BedUpdate.created_at < ends.c.ends)
+            .order_by(BedUpdate.created_at.desc(), BedUpdate.id.desc()).limit(1)
+            .correlate(pools, ends).scalar_subquery())
+    query = (select(pools.c.region_id, ends.c.month, func.sum(BedUpdate.capacity), func.sum(BedUpdate.occupied))
+             .select_from(pools).join(ends, true()).join(BedUpdate, BedUpdate.id == last)
+             .group_by(pools.c.region_id, ends.c.month))
+    totals = {(region_id, month): [capacity, occupied]
+              for region_id, month, capacity, occupied in db.session.execute(query)}
     names, months = _region_names(), filters.months()
     report = Report("occupancy-history", _("Occupancy at the end of each month"),
                     _("For each region and month: the capacity and occupied beds of its shelters' pools as "
