@@ -220,15 +220,16 @@ def _waiting(scope: int | None, at: datetime, shows_cases: bool) -> list[Stage]:
     """Per stage, how many wait and the one that has waited longest, in one statement: the
     referrals ranked by how long they have been at their stage."""
     ranked = (
-        select(Referral.status, Referral.id, Referral.status_changed_at, Child.case_reference,
+        select(Referral.status, Referral.id, Referral.child_id, Referral.status_changed_at,
                func.row_number().over(partition_by=Referral.status,
                                       order_by=(Referral.status_changed_at, Referral.id)).label("rank"),
                func.count(Referral.id).over(partition_by=Referral.status).label("waiting"))
-        .join(Referral.child).join(Referral.pool).join(BedPool.shelter)
+        .join(Referral.pool).join(BedPool.shelter)
         .where(Referral.status.in_(WAITING_STAGES), Referral.holds_bed.is_(True), Referral.hold_until > at,
                _in_scope(Shelter.region_id, scope))
         .subquery())
-    oldest = {row.status: row for row in db.session.execute(select(ranked).where(ranked.c.rank == 1))}
+    oldest = {row.status: row for row in db.session.execute(
+        select(ranked, Child.case_reference).join(Child, Child.id == ranked.c.child_id).where(ranked.c.rank == 1))}
     stages = []
     for status in WAITING_STAGES:
         row = oldest.get(status)
