@@ -9,7 +9,8 @@ The world, at T0 (Monday 2 March 2026, 09:00 UTC, 13:00 in Baku; the day ends at
   shelter with 50 beds that counts nowhere.
 - Gamma: no shelter at all.
 Referrals: in Alpha, a girl submitted 40 h ago (her hold runs out at 17:00 UTC today), another
-submitted 10 h ago, a boy submitted 45 h ago (hold runs out at 12:00 UTC today), one accepted
+submitted 10 h ago, a boy submitted 45 h ago (hold runs out at 12:00 UTC today), a boy whose
+hold runs out at 20:30 UTC (00:30 tomorrow in Baku: not today for the reader), one accepted
 20 h ago, one placed, and one submitted 50 h ago whose hold ran out 2 h ago (not yet closed);
 in Beta, one approved 5 h ago, one declined for no capacity 3 days ago, one expired 7 days ago,
 and one declined for no capacity 40 days ago (outside the 30 days).
@@ -32,6 +33,7 @@ from ..conftest import _acting
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 H = timedelta(hours=1)
+MINUTE = timedelta(minutes=1)
 NAME = "Zümrüdxanım"  # a child's given name distinctive enough to find in any page
 FAMILY = "Qaraqoyunlu"
 
@@ -71,6 +73,7 @@ class History:
                                     given_name=NAME, family_name=FAMILY)
         self.overdue = self.referral(self.girls, [("submit", T0 - 50 * H)])
         self.boy = self.referral(self.boys, [("submit", T0 - 45 * H)], sex="male", age=8)
+        self.after_midnight = self.referral(self.boys, [("submit", T0 - 36 * H - 30 * MINUTE)], sex="male", age=9)
         self.first = self.referral(self.girls, [("submit", T0 - 40 * H)])
         self.accepted = self.referral(self.girls, [("submit", T0 - 30 * H), ("accept", T0 - 20 * H)])
         self.second = self.referral(self.girls, [("submit", T0 - 10 * H)])
@@ -128,22 +131,27 @@ def shortfalls(overview):
 
 # --- the figures, for the whole country --------------------------------------------------------
 
-@pytest.mark.parametrize("role", ["admin", "oversight"])
-def test_the_country_overview_counts_every_figure_of_the_known_history(make, history, role):
+@pytest.mark.parametrize("role, children", [
+    ("admin", {"placed": ["1"], "waiting": ["4", "1", "1"], "shortfall": [["3", "0", "0"], ["0", "1", "1"],
+                                                                        ["1", "0", "0"]]}),
+    ("oversight", {"placed": ["<5"], "waiting": ["<5", "<5", "<5"],
+                   "shortfall": [["<5", "0", "0"], ["0", "<5", "<5"], ["<5", "0", "0"]]}),
+])
+def test_the_country_overview_counts_every_figure_of_the_known_history(make, history, role, children):
     overview = situation(history.person(role))
 
     # Girls' pool: 10 − 3 occupied − 1 out of service − 4 held + the 1 hold past its deadline.
-    assert beds(overview) == {"Alpha": (3 + 3 + 3, 17, 3), "Beta": (1, 2, 0), "Gamma": (0, 0, 0)}
+    assert beds(overview) == {"Alpha": (3 + 2 + 3, 17, 3), "Beta": (1, 2, 0), "Gamma": (0, 0, 0)}
     assert [r.region.name for r in overview.regions] == ["Alpha", "Beta", "Gamma"]
-    assert (overview.free_total, overview.capacity_total, overview.occupied_total) == (10, 19, 3)
+    assert (overview.free_total, overview.capacity_total, overview.occupied_total) == (9, 19, 3)
     assert groups(overview) == {
         ("female", "12–14"): (3, 10), ("female", "15–17"): (3, 10),
-        ("male", "6–11"): (3, 4),
+        ("male", "6–11"): (2, 4),
         ("any", "0–5"): (3 + 1, 5), ("any", "6–11"): (3, 3), ("any", "12–14"): (3, 3), ("any", "15–17"): (3, 3),
     }
     assert [(r.name, n) for r, n in overview.placed] == [("Alpha", 1)]
     # The hold that ran out two hours ago no longer waits; the boy has waited longest.
-    assert stages(overview) == {"submitted": (3, T0 - 45 * H, None), "accepted": (1, T0 - 20 * H, None),
+    assert stages(overview) == {"submitted": (4, T0 - 45 * H, None), "accepted": (1, T0 - 20 * H, None),
                                 "approved": (1, T0 - 5 * H, None)}
     assert all(s.oldest_referral_id is None for s in overview.stages)
     assert overview.holds_today == 2
@@ -152,26 +160,31 @@ def test_the_country_overview_counts_every_figure_of_the_known_history(make, his
     assert [(s.name, s.phone, s.region.name, s.confirmed_at) for s in overview.stale] == [
         ("Far Hills", "", "Beta", None), ("Quiet House", "+994 22 000 00 02", "Alpha", T0 - 72 * H)]
     assert (overview.stale_total, overview.stale_more) == (2, 0)
-    assert shortfalls(overview) == [("Gamma", 3, 0, 0, 0), ("Beta", 0, 1, 1, 1), ("Alpha", 1, 0, 0, 9)]
+    assert shortfalls(overview) == [("Gamma", 3, 0, 0, 0), ("Beta", 0, 1, 1, 1), ("Alpha", 1, 0, 0, 8)]
+    # Counts of children as this reader sees them; counts of beds are never hidden.
+    assert [overview.children(n) for _region, n in overview.placed] == children["placed"]
+    assert [overview.children(s.count) for s in overview.stages] == children["waiting"]
+    assert [[overview.children(n) for n in (s.searches, s.declined, s.expired)]
+            for s in overview.shortfalls] == children["shortfall"]
 
 
 def test_a_guardianship_officer_sees_their_own_region_with_the_cases_they_may_open(history):
     overview = situation(history.guardian(history.alpha))
 
-    assert beds(overview) == {"Alpha": (9, 17, 3)}
+    assert beds(overview) == {"Alpha": (8, 17, 3)}
     assert groups(overview) == {
-        ("female", "12–14"): (3, 10), ("female", "15–17"): (3, 10), ("male", "6–11"): (3, 4),
+        ("female", "12–14"): (3, 10), ("female", "15–17"): (3, 10), ("male", "6–11"): (2, 4),
         ("any", "0–5"): (3, 3), ("any", "6–11"): (3, 3), ("any", "12–14"): (3, 3), ("any", "15–17"): (3, 3),
     }
     assert [(r.name, n) for r, n in overview.placed] == [("Alpha", 1)]
     assert stages(overview) == {
-        "submitted": (3, T0 - 45 * H, history.boy.child.case_reference),
+        "submitted": (4, T0 - 45 * H, history.boy.child.case_reference),
         "accepted": (1, T0 - 20 * H, history.accepted.child.case_reference),
         "approved": (0, None, None),  # Beta's approved referral is not theirs
     }
     assert [h.referral_id for h in overview.next_holds] == [history.boy.id, history.first.id]
     assert [s.name for s in overview.stale] == ["Quiet House"]
-    assert shortfalls(overview) == [("Alpha", 1, 0, 0, 9)]
+    assert shortfalls(overview) == [("Alpha", 1, 0, 0, 8)]
 
 
 def test_the_stale_list_shows_the_oldest_twenty_and_counts_the_rest(make, history, monkeypatch):
@@ -194,7 +207,7 @@ def test_oversight_signs_in_to_the_overview_with_small_counts_of_children_hidden
 
     assert "Situation overview" in page and "Nothing waits on you here" not in page
     assert 'hx-get="/overview"' in page and "every 30s" in page
-    assert "&lt;5" in page  # one child placed in Alpha, three waiting for an answer
+    assert "&lt;5" in page  # one child placed in Alpha, four waiting for an answer
     assert '<a href="tel:+994220000002">+994 22 000 00 02</a>' in page
     assert "Gamma" in page and "Quiet House" in page
     assert "/referrals/" not in page  # no referral oversight may not open
