@@ -6,7 +6,7 @@ from ..beds.models import Shelter
 from ..beds.parts import is_shelter_staff, keeps_shelter
 from ..extensions import db
 from ..forms import LanguageSearchForm
-from ..htmx import page_or_fragment
+from ..htmx import page_or_fragment, wants_fragment
 from ..referrals.services import work_queue
 from ..reports.overview import situation
 from ..reports.scope import may_read_aggregates
@@ -21,8 +21,9 @@ def home():
         shelters = db.session.scalars(
             select(Shelter).where(keeps_shelter(current_user, Shelter)).order_by(Shelter.name)).all()
     # Those who watch the system see the situation overview (a guardianship officer's above
-    # their queue of decisions); admins and oversight have no queue of their own.
-    overview = situation(current_user) if may_read_aggregates(current_user) else None
+    # their queue of decisions); admins and oversight have no queue of their own. The queue's
+    # own refresh (a fragment) leaves the overview out: it refreshes itself from /overview.
+    overview = situation(current_user) if may_read_aggregates(current_user) and not wants_fragment() else None
     return page_or_fragment("core/home.html", "core/_queue.html", shelters=shelters,
                             queue=work_queue(current_user), overview=overview,
                             refresh_seconds=current_app.config["BOARD_REFRESH_SECONDS"])

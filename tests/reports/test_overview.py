@@ -254,3 +254,9 @@ def test_the_poll_answers_the_overview_alone_and_leaves_no_trace_in_the_audit_tr
 def test_the_overview_alone_is_a_whole_page_for_a_browser(history, login_as):
     page = login_as(history.person("admin")).get("/overview").get_data(as_text=True)
     assert "<html" in page and '<section id="overview"' in page
+
+
+def test_a_guardianship_officers_queue_refreshes_alone_without_the_overview(history, login_as):
+    body = login_as(history.guardian(history.alpha)).get("/", htmx=True, headers={"X-Poll": "1"}).get_data(as_text=True)
+    assert body.lstrip().startswith('<section id="queue"')
+    assert "Placements to decide" in body and 'id="overview"' not in body
