@@ -8,7 +8,7 @@ statement. It sits above beds and referrals because it needs both.
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import contains_eager, with_expression
 
 from .accounts.models import Organization, Region
@@ -53,6 +53,33 @@ def load_pool(pool_id: int) -> BedPool | None:
                              .execution_options(populate_existing=True))
 
 
+def offered():
+    """The conditions for a pool to be offered at all: its shelter is open and the
+    organization running it is active (the tables of Shelter and Organization joined)."""
+    return (Shelter.status == "open", Organization.active.is_(True))
+
+
+def free_beds(at: datetime):
+    """A pool's free beds at `at` as one SQL expression, the rule of `BedPool.available`:
+    capacity less the beds in use, the overdue holds given back, never below zero."""
+    free = BedPool.capacity - BedPool.in_use + overdue_holds(at)
+    return case((free > 0, free), else_=0)
+
+
+def offered_pools(at: datetime | None = None) -> Select:
+    """One row per offered pool: its region, whom it admits, its counts and its free beds
+    now, for aggregates to sum (the overview, the reports) in the database."""
+    at = at or now()
+    return (
+        select(BedPool.id.label("pool_id"), Shelter.region_id.label("region_id"),
+               BedPool.admits_sex.label("admits_sex"), BedPool.min_age.label("min_age"),
+               BedPool.max_age.label("max_age"), BedPool.capacity.label("capacity"),
+               BedPool.occupied.label("occupied"), free_beds(at).label("free"))
+        .join(BedPool.shelter).join(Shelter.organization)
+        .where(*offered())
+    )
+
+
 def board_query(f: BoardFilter, at: datetime | None = None) -> Select:
     """Every open shelter's pools, filtered, with shelter and region loaded in
     the same statement, so the board costs the same however many shelters there are."""
@@ -63,7 +90,7 @@ def board_query(f: BoardFilter, at: datetime | None = None) -> Select:
         .join(Shelter.region)
         .options(contains_eager(BedPool.shelter).contains_eager(Shelter.region))
         .join(Shelter.organization)
-        .where(Shelter.status == "open", Organization.active.is_(True))
+        .where(*offered())
         .order_by(Region.name, Shelter.name, BedPool.id),
         at,
     )

@@ -33,6 +33,7 @@ REFERRAL = row(oversight=NOT_FOUND, admin=NOT_FOUND)
 # guardianship officer works in the shelter's region. Strangers are in test_need_to_know.
 TABLE = {
     ("core.home", "GET"): EVERYONE,
+    ("core.overview", "GET"): row(caseworker=FORBIDDEN, shelter_staff=FORBIDDEN),
     ("core.healthz", "GET"): row(anonymous=OK),
     ("core.languages", "GET"): EVERYONE,
     ("accounts.login", "GET"): row(anonymous=OK),

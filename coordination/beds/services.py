@@ -2,10 +2,10 @@
 
 What referrals do to a pool (holds running out, children placed) is not known here: the
 operations in beds/operations.py settle it and pass it in, so beds never calls upward."""
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _, ngettext
-from sqlalchemy import update
+from sqlalchemy import or_, update
 
 from ..accounts.models import ADMIN, User
 from ..audit import services as audit
@@ -153,6 +153,12 @@ def freshness(confirmed_at: datetime | None, at: datetime, fresh_hours: int, sta
     if age_hours <= stale_hours:
         return AGING
     return STALE
+
+
+def is_stale(confirmed_at, at: datetime, stale_hours: int):
+    """The rule of `freshness` for STALE as an SQL condition on a column of confirmation
+    times: never confirmed, or confirmed more than `stale_hours` before `at`."""
+    return or_(confirmed_at.is_(None), confirmed_at < at - timedelta(hours=stale_hours))
 
 
 # --- holds: the only code that moves `held` ------------------------------------------------

@@ -1,4 +1,4 @@
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, abort, current_app, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select, text
 
@@ -6,8 +6,10 @@ from ..beds.models import Shelter
 from ..beds.parts import is_shelter_staff, keeps_shelter
 from ..extensions import db
 from ..forms import LanguageSearchForm
-from ..htmx import page_or_fragment
+from ..htmx import page_or_fragment, wants_fragment
 from ..referrals.services import work_queue
+from ..reports.overview import situation
+from ..reports.scope import may_read_aggregates
 
 bp = Blueprint("core", __name__)
 
@@ -18,8 +20,23 @@ def home():
     if is_shelter_staff(current_user):
         shelters = db.session.scalars(
             select(Shelter).where(keeps_shelter(current_user, Shelter)).order_by(Shelter.name)).all()
+    # Those who watch the system see the situation overview (a guardianship officer's above
+    # their queue of decisions); admins and oversight have no queue of their own. The queue's
+    # own refresh (a fragment) leaves the overview out: it refreshes itself from /overview.
+    overview = situation(current_user) if may_read_aggregates(current_user) and not wants_fragment() else None
     return page_or_fragment("core/home.html", "core/_queue.html", shelters=shelters,
-                            queue=work_queue(current_user))
+                            queue=work_queue(current_user), overview=overview,
+                            refresh_seconds=current_app.config["BOARD_REFRESH_SECONDS"])
+
+
+@bp.get("/overview")
+def overview():
+    """The situation overview alone: the part of the home page that refreshes itself, and a
+    page of its own for a browser (a wall screen in the ombudsman's office)."""
+    if not may_read_aggregates(current_user):
+        abort(403)
+    return page_or_fragment("core/overview.html", "core/_overview.html", overview=situation(current_user),
+                            refresh_seconds=current_app.config["BOARD_REFRESH_SECONDS"])
 
 
 @bp.get("/healthz")

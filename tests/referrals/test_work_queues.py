@@ -181,13 +181,14 @@ def test_guardianship_sees_placements_to_decide_in_its_own_region_only(make, log
 
 
 @pytest.mark.parametrize("role", ["oversight", "admin"])
-def test_oversight_and_admin_have_no_referrals_waiting(make, login_as, role):
-    make.referral(status="accepted")
+def test_oversight_and_admin_have_no_queue_but_the_situation_overview(make, login_as, role):
+    referral = make.referral(status="accepted")
 
-    response = login_as(role).get("/")
+    text = body(login_as(role).get("/"))
 
-    assert queue(response) == {}
-    assert "Nothing waits on you here." in body(response)
+    assert '<section id="queue"' not in text and "Nothing waits on you here." not in text
+    assert '<section id="overview"' in text  # tests/reports/test_overview.py checks its figures
+    assert f"/referrals/{referral.id}" not in text and referral.child.case_reference not in text
 
 
 def test_long_waits_are_counted_in_days(make, login_as, caseworker_user):
