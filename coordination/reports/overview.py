@@ -25,6 +25,7 @@ The rules, in the users' words:
   capacity or referrals whose hold expired (both in the region of the shelter asked).
 """
 from dataclasses import dataclass, field
+from typing import ClassVar
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -41,7 +42,7 @@ from ..referrals.models import (
     ACCEPTED, AGE_BANDS, APPROVED, DECLINED, EXPIRED, PLACED, SUBMITTED, Child, DemandSignal, Referral,
 )
 from ..referrals.services import may_list_referrals
-from .scope import region_scope, shown_count
+from .scope import SMALL_COUNT, hides_small_counts, region_scope, shown_count
 
 WAITING_STAGES = (SUBMITTED, ACCEPTED, APPROVED)
 SEX_ORDER = ("female", "male", "any")
@@ -110,6 +111,7 @@ class Shortfall:
 
 @dataclass
 class Overview:
+    small_count: ClassVar[int] = SMALL_COUNT  # oversight's counts of children under this show as "<5"
     reader: object
     at: datetime
     regions: list[RegionBeds] = field(default_factory=list)
@@ -160,6 +162,8 @@ def situation(reader, at: datetime | None = None) -> Overview:
     shows_cases = may_list_referrals(reader)
     overview.stages = _waiting(scope, at, shows_cases)
     overview.holds_today, overview.next_holds = _holds_running_out_today(regions, scope, at, shows_cases)
+    if hides_small_counts(reader) and overview.holds_today < SMALL_COUNT:
+        overview.next_holds = []  # a list of one to four would single out the children it counts
     overview.stale, overview.stale_total = _stale_shelters(regions, scope, at)
     overview.shortfalls = _shortfalls(regions, scope, at, {r.region.id: r.free for r in overview.regions})
     return overview

@@ -155,8 +155,10 @@ def test_the_country_overview_counts_every_figure_of_the_known_history(make, his
                                 "approved": (1, T0 - 5 * H, None)}
     assert all(s.oldest_referral_id is None for s in overview.stages)
     assert overview.holds_today == 2
-    assert [(h.until, h.shelter, h.region.name, h.referral_id) for h in overview.next_holds] == [
+    # Two holds: oversight gets the count as "<5" and no list that would single the two out.
+    assert [(h.until, h.shelter, h.region.name, h.referral_id) for h in overview.next_holds] == ([
         (T0 + 3 * H, "Safe Haven", "Alpha", None), (T0 + 8 * H, "Safe Haven", "Alpha", None)]
+        if role == "admin" else [])
     assert [(s.name, s.phone, s.region.name, s.confirmed_at) for s in overview.stale] == [
         ("Far Hills", "", "Beta", None), ("Quiet House", "+994 22 000 00 02", "Alpha", T0 - 72 * H)]
     assert (overview.stale_total, overview.stale_more) == (2, 0)
@@ -208,6 +210,7 @@ def test_oversight_signs_in_to_the_overview_with_small_counts_of_children_hidden
     assert "Situation overview" in page and "Nothing waits on you here" not in page
     assert 'hx-get="/overview"' in page and "every 30s" in page
     assert "&lt;5" in page  # one child placed in Alpha, four waiting for an answer
+    assert "they are not listed, so that no child can be singled out" in page  # two holds run out today
     assert '<a href="tel:+994220000002">+994 22 000 00 02</a>' in page
     assert "Gamma" in page and "Quiet House" in page
     assert "/referrals/" not in page  # no referral oversight may not open
