@@ -1,28 +1,18 @@
-"""The audit trail as a CSV download: the filtered view, newest first, for a spreadsheet.
-
-UTF-8 with a byte order mark, so spreadsheet programs show Azerbaijani letters rightly; a
-cell that begins like a formula (= + - @, a tab or a carriage return) starts with an
-apostrophe, so that opening the file never runs what someone typed. The rows are read and
-written a batch at a time, so an export of a long trail never sits in memory whole. Each
-export is itself an event in the trail, with the filters it used.
+"""The audit trail as a CSV download: the filtered view, newest first, for a spreadsheet
+(as every download is written: coordination/csvfiles.py). The rows are read and written a
+batch at a time, so an export of a long trail never sits in memory whole. Each export is
+itself an event in the trail, with the filters it used.
 """
-import csv
-import io
 from datetime import timezone
 
 from flask import current_app
 from flask_babel import force_locale, gettext as _
 
+from .. import csvfiles
 from ..i18n import current_language, local
 from . import sentences, services
 
 LIMIT = 100_000  # events per download; narrower filters give the rest
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralised(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def record_export(filters: dict) -> None:
@@ -43,7 +33,7 @@ def rows(query, administers: bool):
         with app.app_context(), force_locale(language):
             return step()
 
-    yield made(lambda: "\ufeff" + _lines([[
+    yield made(lambda: csvfiles.BOM + csvfiles.lines([[
         _("Event"), _("Time (UTC)"), _("Time (local)"), _("Who"), _("Organization"), _("Action"),
         _("What happened"), _("Object"), _("Object reference"), _("Address")]]))
     before, given = None, 0
@@ -66,10 +56,4 @@ def _batch(query, before, size: int, administers: bool) -> tuple[str, int, int |
                       reading.actor_name, reading.actor_organization, sentences.action_words(e.action),
                       reading.text, str(sentences.OBJECTS.get(e.object_type, e.object_type)),
                       reading.object_reference, e.client_address])
-    return _lines(lines), len(events), events[-1].id if events else before
-
-
-def _lines(rows_) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows([[neutralised(v) for v in row] for row in rows_])
-    return buffer.getvalue()
+    return csvfiles.lines(lines), len(events), events[-1].id if events else before

@@ -4,7 +4,8 @@ from flask_login import current_user
 
 from ..forms import options
 from ..htmx import page_or_fragment
-from . import charts, csvexport, scope, services
+from .. import csvfiles
+from . import charts, scope, services
 from .forms import ReportFilterForm
 
 bp = Blueprint("reports", __name__)
@@ -56,7 +57,7 @@ def _download(key: str):
         response.mimetype = "text/plain"
         return response
     report = services.REPORTS[key](current_user, filters)
-    response = make_response(csvexport.to_csv(report.head, report.rows))
+    response = make_response(csvfiles.document(report.head, report.rows))
     response.mimetype = "text/csv"
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{key}-{filters.day_from.isoformat()}-{filters.day_to.isoformat()}.csv"')
