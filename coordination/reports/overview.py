@@ -42,7 +42,7 @@ from ..referrals.models import (
     ACCEPTED, AGE_BANDS, APPROVED, DECLINED, EXPIRED, PLACED, SUBMITTED, Child, DemandSignal, Referral,
 )
 from ..referrals.services import may_list_referrals
-from .scope import SMALL_COUNT, hides_small_counts, region_scope, shown_count
+from .scope import NOT_SHOWN, SMALL_COUNT, hides_small_counts, is_hidden, region_scope, shown_count
 
 WAITING_STAGES = (SUBMITTED, ACCEPTED, APPROVED)
 SEX_ORDER = ("female", "male", "any")
@@ -128,21 +128,35 @@ class Overview:
         """A count of children as this reader may see it ("<5" to oversight for 1 to 4)."""
         return shown_count(count, self.reader)
 
-    @property
-    def placed_total(self) -> int:
-        return sum(count for _region, count in self.placed)
+    def free_beds(self, row: RegionBeds) -> str:
+        """A region's free beds, unless the occupied beds are hidden from this reader: beside
+        the capacity, the free beds would tell how many are taken."""
+        return NOT_SHOWN if is_hidden(row.occupied, self.reader) else str(row.free)
 
     @property
-    def free_total(self) -> int:
-        return sum(r.free for r in self.regions)
+    def leaves_out_free_beds(self) -> bool:
+        return any(is_hidden(r.occupied, self.reader) for r in self.regions)
+
+    def _total(self, parts: list[int], shown) -> str:
+        """A total over regions, unless one of its parts is hidden: the total less the parts
+        shown would give it away."""
+        return NOT_SHOWN if any(is_hidden(part, self.reader) for part in parts) else shown(sum(parts))
+
+    @property
+    def placed_total(self) -> str:
+        return self._total([count for _region, count in self.placed], self.children)
+
+    @property
+    def free_total(self) -> str:
+        return self._total([r.occupied for r in self.regions], lambda _n: str(sum(r.free for r in self.regions)))
 
     @property
     def capacity_total(self) -> int:
         return sum(r.capacity for r in self.regions)
 
     @property
-    def occupied_total(self) -> int:
-        return sum(r.occupied for r in self.regions)
+    def occupied_total(self) -> str:
+        return self._total([r.occupied for r in self.regions], self.children)
 
     @property
     def stale_more(self) -> int:

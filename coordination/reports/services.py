@@ -12,7 +12,8 @@ are always limited to their own region.
 
 No report holds a name, a birth date or a free text: only codes shown in words, the names of
 regions, organizations and shelters, and counts. Every count of children goes through
-scope.shown_count, so oversight sees "<5" for 1 to 4.
+scope.shown_count, so oversight sees "<5" for 1 to 4; a figure that would give such a count
+away by subtraction is left out ("—").
 """
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -181,13 +182,16 @@ def occupancy_now(user, filters: Filters) -> Report:
                       "operating organization. Free = capacity less occupied, held and out of service."),
                     [_("Region"), _("Shelter"), _("Capacity"), _("Occupied"), _("Held"), _("Out of service"),
                      _("Free")])
-    for region_id, shelter, capacity, occupied, held, out, free in rows:
-        report.rows.append([names.get(region_id, ""), shelter, str(capacity), scope.shown_count(occupied, user),
-                            scope.shown_count(held, user), str(out), str(free)])
     hidden = scope.hides_small_counts(user)
-    report.chart = Chart([_("Occupied"), _("Held"), _("Out of service"), _("Free")],
-                         [(r[1], [_drawn(r[3], hidden), _drawn(r[4], hidden), r[5], r[6]]) for r in rows],
-                         hidden=hidden)
+    bars = []
+    for region_id, shelter, capacity, occupied, held, out, free in rows:
+        # Beside the capacity and the beds out of service, the free beds would give a hidden
+        # count of occupied or held beds away.
+        gives_away = scope.is_hidden(occupied, user) or scope.is_hidden(held, user)
+        report.rows.append([names.get(region_id, ""), shelter, str(capacity), scope.shown_count(occupied, user),
+                            scope.shown_count(held, user), str(out), scope.NOT_SHOWN if gives_away else str(free)])
+        bars.append((shelter, [_drawn(occupied, hidden), _drawn(held, hidden), out, 0 if gives_away else free]))
+    report.chart = Chart([_("Occupied"), _("Held"), _("Out of service"), _("Free")], bars, hidden=hidden)
     return report
 
 
@@ -395,9 +399,14 @@ def unmet_demand(user, filters: Filters) -> Report:
         declined, expired = counts.get((region, DECLINED), 0), counts.get((region, EXPIRED), 0)
         per_group = [searches.get((region, sex, band), 0) for sex, band in groups]
         total = sum(per_group)
+        # The total less the groups shown would give a hidden group away.
+        total_gives_away = any(scope.is_hidden(n, user) for n in per_group)
         report.rows.append([names.get(region, _("No region")) if region else _("No region")]
-                           + [scope.shown_count(v, user) for v in [declined, expired, total] + per_group])
-        bars.append((names.get(region, _("No region")), [_drawn(v, hidden) for v in (declined, expired, total)]))
+                           + [scope.shown_count(v, user) for v in (declined, expired)]
+                           + [scope.NOT_SHOWN if total_gives_away else scope.shown_count(total, user)]
+                           + [scope.shown_count(v, user) for v in per_group])
+        bars.append((names.get(region, _("No region")),
+                     [_drawn(declined, hidden), _drawn(expired, hidden), 0 if total_gives_away else _drawn(total, hidden)]))
     report.chart = Chart([_("Declined: no capacity"), _("Expired"), _("Searches with no free bed")], bars,
                          hidden=hidden)
     return report

@@ -133,9 +133,13 @@ def shortfalls(overview):
 
 @pytest.mark.parametrize("role, children", [
     ("admin", {"placed": ["1"], "waiting": ["4", "1", "1"], "shortfall": [["3", "0", "0"], ["0", "1", "1"],
-                                                                        ["1", "0", "0"]]}),
+                                                                        ["1", "0", "0"]],
+               "free": ["8", "1", "0"], "totals": ("9", 19, "3", "1")}),
+    # Alpha's three occupied beds are "<5"; its free beds beside its capacity would tell them,
+    # and so would the totals less the other regions.
     ("oversight", {"placed": ["<5"], "waiting": ["<5", "<5", "<5"],
-                   "shortfall": [["<5", "0", "0"], ["0", "<5", "<5"], ["<5", "0", "0"]]}),
+                   "shortfall": [["<5", "0", "0"], ["0", "<5", "<5"], ["<5", "0", "0"]],
+                   "free": ["—", "1", "0"], "totals": ("—", 19, "—", "—")}),
 ])
 def test_the_country_overview_counts_every_figure_of_the_known_history(make, history, role, children):
     overview = situation(history.person(role))
@@ -143,7 +147,9 @@ def test_the_country_overview_counts_every_figure_of_the_known_history(make, his
     # Girls' pool: 10 − 3 occupied − 1 out of service − 4 held + the 1 hold past its deadline.
     assert beds(overview) == {"Alpha": (3 + 2 + 3, 17, 3), "Beta": (1, 2, 0), "Gamma": (0, 0, 0)}
     assert [r.region.name for r in overview.regions] == ["Alpha", "Beta", "Gamma"]
-    assert (overview.free_total, overview.capacity_total, overview.occupied_total) == (9, 19, 3)
+    assert [overview.free_beds(r) for r in overview.regions] == children["free"]
+    assert (overview.free_total, overview.capacity_total, overview.occupied_total,
+            overview.placed_total) == children["totals"]
     assert groups(overview) == {
         ("female", "12–14"): (3, 10), ("female", "15–17"): (3, 10),
         ("male", "6–11"): (2, 4),
@@ -210,6 +216,7 @@ def test_oversight_signs_in_to_the_overview_with_small_counts_of_children_hidden
     assert "Situation overview" in page and "Nothing waits on you here" not in page
     assert 'hx-get="/overview"' in page and "every 30s" in page
     assert "&lt;5" in page  # one child placed in Alpha, four waiting for an answer
+    assert "because the free beds beside the capacity would tell how many children" in page
     assert "they are not listed, so that no child can be singled out" in page  # two holds run out today
     assert '<a href="tel:+994220000002">+994 22 000 00 02</a>' in page
     assert "Gamma" in page and "Quiet House" in page
@@ -219,7 +226,7 @@ def test_oversight_signs_in_to_the_overview_with_small_counts_of_children_hidden
 
 def test_an_admin_sees_the_counts_themselves(history, login_as):
     page = login_as(history.person("admin")).get("/").get_data(as_text=True)
-    assert "&lt;5" not in page
+    assert "&lt;5" not in page and "—" not in page
     assert "Situation overview" in page and "Nothing waits on you here" not in page
     assert NAME not in page and FAMILY not in page
 

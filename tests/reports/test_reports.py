@@ -95,7 +95,15 @@ def test_filters_narrow_every_report_to_the_region_and_the_organization(history,
 def test_oversight_sees_counts_of_one_to_four_children_as_under_five(history, login_as):
     oversight = login_as("oversight")
     assert report(oversight, "referrals")[0] == ["April 2026", "<5", "<5", "<5", "0", "<5", "0"]
-    assert report(oversight, "occupancy")[1] == ["Aran", "Safe Haven", "10", "6", "<5", "1", "2"]
+    # With the capacity and the beds out of service shown, the free beds would tell the one held.
+    assert report(oversight, "occupancy")[1] == ["Aran", "Safe Haven", "10", "6", "<5", "1", "—"]
+    assert report(oversight, "occupancy")[2] == ["Baku", "Baku House", "4", "<5", "0", "0", "—"]
+    assert report(oversight, "occupancy")[0] == ["Aran", EVIL, "2", "0", "0", "0", "2"]
+    # A total of searches beside its hidden groups would give them away.
+    assert report(oversight, "unmet-demand") == [
+        ["Aran", "<5", "<5", "—", "0", "0", "<5", "0", "0", "0", "0", "<5"],
+        ["Baku", "0", "0", "—", "0", "0", "0", "0", "0", "<5", "0", "0"],
+    ]
     # A wait of fewer than five children is not shown at all: it would single them out.
     assert report(oversight, "waiting")[0] == ["Aran", "April 2026", "Shelter's answer", "<5", "—", "—"]
     assert report(oversight, "placements")[0] == ["Aran", "Safe Haven", "<5", "<5", "<5"]
