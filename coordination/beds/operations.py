@@ -6,6 +6,7 @@ audit events and notifications), so they no longer count against the new numbers
 children placed through referrals set how low `occupied` may go. Nothing here commits.
 """
 from ..accounts.models import User
+from ..clock import now
 from ..extensions import db
 from ..referrals import services as referrals
 from . import services as beds
@@ -13,10 +14,17 @@ from .models import BedPool
 
 
 def _settled(pool: BedPool) -> int:
-    """Close the pool's overdue holds; the number of children placed in it through referrals."""
-    if referrals.expire_overdue_holds(pool_id=pool.id):
+    """Close the pool's overdue holds; the number of children placed in it through referrals.
+
+    Both are counted in one statement first, and holds are closed only when some ran out.
+    A placement or a discharge that commits after that count also moves the pool's version,
+    so the count change's conditional UPDATE, which wants the version the person saw, then
+    matches nothing and the change is refused as a conflict: the count cannot be stale."""
+    at = now()
+    overdue, placed = referrals.overdue_and_placed(pool.id, at)
+    if overdue and referrals.expire_overdue_holds(pool_id=pool.id, at=at):
         db.session.refresh(pool)
-    return referrals.placed_in(pool.id)
+    return placed
 
 
 def adjust_count(pool: BedPool, user: User, field: str, delta: int, expected_version: int) -> BedPool:

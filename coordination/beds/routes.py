@@ -4,6 +4,7 @@ from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .. import availability
 from ..accounts.models import Region
@@ -11,6 +12,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..forms import options
 from ..htmx import page_or_fragment, wants_fragment
+from ..transactions import commit_keeping_loaded
 from . import operations, services
 from .forms import AdjustCountForm, BoardFilterForm, ConfirmCountsForm, SetCountsForm
 from .models import BedPool, Shelter
@@ -59,15 +61,21 @@ def _shelter_page(shelter: Shelter, row_errors: dict | None = None, status: int 
 
 
 def _load_pool(shelter_id: int, pool_id: int) -> BedPool:
-    pool = availability.load_pool(pool_id)
+    """The pool with its live holds counted and its shelter, in one statement."""
+    pool = db.session.scalar(availability.with_live_holds(
+        select(BedPool).where(BedPool.id == pool_id).options(joinedload(BedPool.shelter, innerjoin=True))))
     if pool is None or pool.shelter_id != shelter_id:
         abort(404)
     return pool
 
 
-def _pool_answer(pool: BedPool, status: int = 200, error: str | None = None, notice: str | None = None):
-    """The updated row for htmx; the whole shelter page (or a redirect to it) otherwise."""
-    pool = availability.load_pool(pool.id)
+def _pool_answer(pool: BedPool, status: int = 200, error: str | None = None, notice: str | None = None,
+                 read_again: bool = True):
+    """The updated row for htmx; the whole shelter page (or a redirect to it) otherwise.
+    After a refusal the pool is read again, so the row shows today's numbers; after a
+    change it already holds what the change wrote."""
+    if read_again:
+        pool = availability.load_pool(pool.id)
     if wants_fragment():
         response = page_or_fragment(
             "beds/shelter.html", "beds/_pool_row.html", status=status, pool=pool,
@@ -95,8 +103,8 @@ def _change_pool(shelter_id: int, pool_id: int, form_class, change, notice: str)
     except DomainError as refusal:
         db.session.rollback()  # the row is read again, so a conflict shows today's numbers
         return _pool_answer(pool, status=refusal.status, error=refusal.message)
-    db.session.commit()
-    return _pool_answer(pool, notice=notice)
+    commit_keeping_loaded()  # the row is drawn from what the change wrote, not read once more
+    return _pool_answer(pool, notice=notice, read_again=False)
 
 
 @bp.post(f"/shelters/<{ID}:shelter_id>/pools/<{ID}:pool_id>/adjust")

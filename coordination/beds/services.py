@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _, ngettext
 from sqlalchemy import or_, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..accounts.models import ADMIN, User
 from ..audit import services as audit
@@ -79,6 +80,12 @@ def _check_version(pool: BedPool, expected_version: int) -> None:
                          "These are the current numbers; nothing of yours was saved."), pool)
 
 
+# What a count change answers with: every column it wrote, and those that decide what the
+# row shows afterwards (`held` may have moved since the pool was read).
+_WRITTEN = (BedPool.occupied, BedPool.out_of_service, BedPool.out_of_service_reason, BedPool.last_confirmed_at,
+            BedPool.version, BedPool.held, BedPool.capacity)
+
+
 def _write_counts(pool: BedPool, user: User, expected_version: int, *, placed: int, occupied: int,
                   out_of_service: int, oos_reason: str, reason: str) -> BedPool:
     """Write the counts in one conditional UPDATE: it matches only if nobody changed the
@@ -100,7 +107,7 @@ def _write_counts(pool: BedPool, user: User, expected_version: int, *, placed: i
             "That would make %(used)s beds occupied, out of service or held in a pool of "
             "%(capacity)s. Nothing was changed.", used=used, capacity=pool.capacity))
     stamp = now()
-    result = db.session.execute(
+    written = db.session.execute(
         update(BedPool)
         .where(
             BedPool.id == pool.id,
@@ -114,13 +121,17 @@ def _write_counts(pool: BedPool, user: User, expected_version: int, *, placed: i
             last_confirmed_at=stamp,
             version=BedPool.version + 1,
         )
+        .returning(*_WRITTEN)
         .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(pool)
-    if result.rowcount != 1:
+    ).one_or_none()
+    if written is None:
+        db.session.refresh(pool)
         _check_version(pool, expected_version)
         raise InvalidInput(_("Beds were held for a referral meanwhile; there is no room for "
                              "those counts any more. Nothing was changed."))
+    # The row as the UPDATE left it, without reading it again.
+    for column, value in zip(_WRITTEN, written):
+        set_committed_value(pool, column.key, value)
     record_bed_update(pool, user, reason, at=stamp)
     audit.record("pool.counts", "bed_pool", pool.id, {
         "reason": reason, "occupied": pool.occupied, "out_of_service": pool.out_of_service,

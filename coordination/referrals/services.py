@@ -275,6 +275,11 @@ def people_playing(part: str, referral: Referral) -> list[User]:
 
 # --- holds running out -----------------------------------------------------------------------
 
+def _overdue(at: datetime):
+    """A referral whose hold ran out at `at` and that expire-holds has not closed yet."""
+    return and_(Referral.holds_bed.is_(True), Referral.hold_until <= at, Referral.status.in_(HOLDING))
+
+
 def expire_overdue_holds(pool_id: int | None = None, at: datetime | None = None) -> list[Referral]:
     """Close every referral whose hold ran out (of one pool, or all) as expired and free its
     bed. Safe to run from several servers at once: each referral is closed by a conditional
@@ -283,8 +288,7 @@ def expire_overdue_holds(pool_id: int | None = None, at: datetime | None = None)
     In the lock order of coordination/transactions.py: first the referrals, in id order,
     then their pools' beds, in pool id order."""
     at = at or now()
-    query = select(Referral).where(Referral.holds_bed.is_(True), Referral.hold_until <= at,
-                                   Referral.status.in_(HOLDING)).order_by(Referral.id)
+    query = select(Referral).where(_overdue(at)).order_by(Referral.id)
     if pool_id is not None:
         query = query.where(Referral.pool_id == pool_id)
     closed = []  # (referral, the status it had)
@@ -312,6 +316,17 @@ def placed_in(pool_id: int) -> int:
     """How many children are placed in the pool through referrals (and not discharged)."""
     return db.session.scalar(select(func.count(Referral.id)).where(
         Referral.pool_id == pool_id, Referral.status == PLACED))
+
+
+def overdue_and_placed(pool_id: int, at: datetime) -> tuple[int, int]:
+    """The pool's holds that ran out at `at` and are not closed yet, and the children placed
+    in it (as `placed_in`), counted in one statement: a count change asks both, and has
+    holds to close only now and then."""
+    overdue, placed = db.session.execute(
+        select(func.count(Referral.id).filter(_overdue(at)),
+               func.count(Referral.id).filter(Referral.status == PLACED))
+        .where(Referral.pool_id == pool_id)).one()
+    return overdue, placed
 
 
 def integrity_problems() -> list[str]:
