@@ -121,12 +121,22 @@ def _forget_pending(session: Session, transaction) -> None:
         session.info.pop(_PENDING, None)
 
 
-def _lock_chain(session: Session) -> None:
-    """Appends take turns, so two servers never link two events to the same predecessor.
-    PostgreSQL: a transaction-scoped advisory lock; SQLite: every write transaction
-    already holds the database's write lock (BEGIN IMMEDIATE)."""
-    if session.get_bind().dialect.name == "postgresql":
+def _locked_head(session: Session) -> AuditHead | None:
+    """The chain's head, read for an append that takes its turn: appends take turns, so two
+    servers never link two events to the same predecessor.
+
+    PostgreSQL: the head's row is read FOR UPDATE, one statement that both waits for the
+    append before and reads the head it left (every append rewrites the head, so the row's
+    lock is the chain's). Before the first event there is no row to lock: a transaction-scoped
+    advisory lock takes its place, and the head is read again after it, as the first append
+    may have made it meanwhile. SQLite: every write transaction already holds the database's
+    write lock (BEGIN IMMEDIATE)."""
+    read = select(AuditHead).where(AuditHead.id == 1).with_for_update().execution_options(populate_existing=True)
+    head = session.scalar(read)
+    if head is None and session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(74201)"))
+        head = session.scalar(read)
+    return head
 
 
 # What an append writes as the head's signature when the head it extends was not signed by
@@ -156,8 +166,7 @@ def _append(session: Session, events: list[AuditEvent]) -> None:
     The head is re-signed only when its old signature held: an append never makes a head
     that someone moved (after cutting events from the end) look genuine again."""
     keys = keyring()
-    _lock_chain(session)
-    head = session.get(AuditHead, 1, populate_existing=True)
+    head = _locked_head(session)
     previous = head.last_hash if head is not None else GENESIS
     genuine = head is None or _head_is_genuine(head, keys)
     if not genuine:
