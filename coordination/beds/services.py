@@ -5,7 +5,7 @@ operations in beds/operations.py settle it and pass it in, so beds never calls u
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _, ngettext
-from sqlalchemy import or_, update
+from sqlalchemy import insert, or_, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..accounts.models import ADMIN, User
@@ -140,13 +140,13 @@ def _write_counts(pool: BedPool, user: User, expected_version: int, *, placed: i
 
 
 def record_bed_update(pool: BedPool, user: User | None, reason: str, at: datetime | None = None) -> None:
-    """Append the pool's counts after a change to its history."""
-    db.session.add(BedUpdate(
+    """Append the pool's counts after a change to its history. One INSERT, written at once:
+    the history is only ever appended to, so no object needs to stay in the session."""
+    db.session.execute(insert(BedUpdate).values(
         pool_id=pool.id, user_id=user.id if user else None, created_at=at or now(),
         capacity=pool.capacity, occupied=pool.occupied, out_of_service=pool.out_of_service,
         held=pool.held, reason=reason[:500],
     ))
-    db.session.flush()
 
 
 # --- freshness -----------------------------------------------------------------------------
