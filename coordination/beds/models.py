@@ -83,6 +83,9 @@ class BedPool(db.Model):
     # Holds past their deadline that expire-holds has not closed yet. They no longer count
     # against availability; loaded with beds.services.with_live_holds, 0 otherwise.
     overdue_holds: Mapped[int] = query_expression(default_expr=literal(0))
+    # Children placed here through referrals, read with the pool for a count change
+    # (beds.operations.pool_to_change); None when the pool was read without it.
+    placed_children: Mapped[int | None] = query_expression()
 
     shelter: Mapped[Shelter] = relationship(back_populates="pools")
 

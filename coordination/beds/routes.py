@@ -4,7 +4,6 @@ from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from .. import availability
 from ..accounts.models import Region
@@ -61,9 +60,7 @@ def _shelter_page(shelter: Shelter, row_errors: dict | None = None, status: int 
 
 
 def _load_pool(shelter_id: int, pool_id: int) -> BedPool:
-    """The pool with its live holds counted and its shelter, in one statement."""
-    pool = db.session.scalar(availability.with_live_holds(
-        select(BedPool).where(BedPool.id == pool_id).options(joinedload(BedPool.shelter, innerjoin=True))))
+    pool = operations.pool_to_change(pool_id)
     if pool is None or pool.shelter_id != shelter_id:
         abort(404)
     return pool

@@ -318,6 +318,13 @@ def placed_in(pool_id: int) -> int:
         Referral.pool_id == pool_id, Referral.status == PLACED))
 
 
+def placed_children():
+    """How many children are placed in a pool through referrals (as `placed_in`), as a
+    correlated subquery to read with the pool."""
+    return (select(func.count(Referral.id)).where(Referral.pool_id == BedPool.id, Referral.status == PLACED)
+            .correlate(BedPool).scalar_subquery())
+
+
 def overdue_and_placed(pool_id: int, at: datetime) -> tuple[int, int]:
     """The pool's holds that ran out at `at` and are not closed yet, and the children placed
     in it (as `placed_in`), counted in one statement: a count change asks both, and has

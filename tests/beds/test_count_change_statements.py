@@ -2,18 +2,22 @@
 fixed, small number of SQL statements, on SQLite and PostgreSQL alike, whichever of the three
 ways it is made and whether the page asked for the row alone (htmx) or the whole page.
 
-The eight: the signed-in user with their organization; the pool with its shelter and live
-holds; the pool's overdue holds and placed children, counted together; the conditional
-UPDATE that answers with the row it wrote; the bed update; and the audit append (the head
-read and locked, the event, the head). The row drawn afterwards reads nothing again.
+The seven: the signed-in user with their organization; the pool with its shelter, its holds
+past their deadline and the children placed in it; the conditional UPDATE that answers
+with the row it wrote; the bed update; and the audit append (the head read and locked, the
+event, the head). Holds that ran out add the statements that close them. The row drawn afterwards reads nothing again.
 (SQLite's BEGIN IMMEDIATE is not counted: PostgreSQL's driver begins without a statement.)
 """
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, update
 
+from coordination import clock
 from coordination.extensions import db
+from coordination.referrals.models import Referral
 
-STATEMENTS = 8
+STATEMENTS = 7
 
 CHANGES = {
     "adjust": {"field": "occupied", "delta": 1},
@@ -51,7 +55,7 @@ def statements_of(client, url: str, data: dict, htmx: bool) -> tuple[int, list[s
 
 @pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "whole page"])
 @pytest.mark.parametrize("action", CHANGES)
-def test_a_count_change_costs_eight_statements(staff, pool, action, htmx):
+def test_a_count_change_costs_seven_statements(staff, pool, action, htmx):
     url = f"/shelters/{pool.shelter_id}/pools/{pool.id}/{action}"
     status, sent = statements_of(staff, url, {"version": pool.version, **CHANGES[action]}, htmx)
     assert status == (200 if htmx else 303)
@@ -72,3 +76,25 @@ def test_the_row_drawn_after_a_change_shows_what_was_written(staff, pool, make):
     assert 'data-free="0"' in row  # 5 beds: 3 occupied, 1 out of service, 1 held
     assert f'name="version" value="{seen + 1}"' in row
     assert 'data-count="occupied">3<' in row and 'data-count="out_of_service">1<' in row
+
+
+def test_through_the_page_placed_children_bound_the_count_and_run_out_holds_are_closed(staff, pool, make):
+    # What the pool is read with for a change (its placed children, its holds past their
+    # deadline) is what the rules use.
+    make.referral(pool=pool, status="placed")  # occupied 2 -> 3, one child placed
+    overdue = make.referral(pool=pool, status="submitted")  # one bed held...
+    db.session.execute(update(Referral).where(Referral.id == overdue.id)
+                       .values(hold_until=clock.now() - timedelta(minutes=1)))  # ...until a minute ago
+    db.session.commit()
+    url = f"/shelters/{pool.shelter_id}/pools/{pool.id}/counts"
+
+    refused = staff.post(url, {"version": pool.version, "occupied": 0, "out_of_service": 0}, htmx=True)
+    assert refused.status_code == 422
+    assert "1 child placed here through a referral" in refused.get_data(as_text=True)
+
+    saved = staff.post(url, {"version": pool.version, "occupied": 4, "out_of_service": 1}, htmx=True)
+    assert saved.status_code == 200  # 4 + 1 fill the 5 beds only once the run-out hold is closed
+    db.session.refresh(overdue)
+    db.session.refresh(pool)
+    assert overdue.status == "expired" and (pool.occupied, pool.out_of_service, pool.held) == (4, 1, 0)
+    assert 'data-free="0"' in saved.get_data(as_text=True)
