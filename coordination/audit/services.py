@@ -17,8 +17,9 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, event as sa_event, func, or_, select, text
+from sqlalchemy import Select, and_, event as sa_event, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..clock import now
 from ..extensions import db
@@ -171,22 +172,30 @@ def _append(session: Session, events: list[AuditEvent]) -> None:
     genuine = head is None or _head_is_genuine(head, keys)
     if not genuine:
         log.error("the audit trail's head does not match its signature; it stays marked as altered")
+    # Plain INSERT and UPDATE statements, not objects flushed through the session: the lock
+    # is held for as little as the append itself, and the trail is never read back here.
     for audit_event in events:
         audit_event.key_id = keys.current_id
         audit_event.previous_hash = previous
         audit_event.hash = previous = signed_hash(audit_event, keys.current)
-        session.add(audit_event)
-        session.flush()  # one at a time: the chain's order is the order of the ids
+        # One at a time: the chain's order is the order of the ids.
+        audit_event.id = session.scalar(insert(AuditEvent).values(
+            {column: getattr(audit_event, column) for column in _EVENT_COLUMNS}).returning(AuditEvent.id))
     last = events[-1]
+    count = (head.event_count if head is not None else 0) + len(events)
+    written = {"last_event_id": last.id, "last_hash": last.hash, "event_count": count, "key_id": keys.current_id,
+               "signature": signing.head_signature(keys.current, last.id, last.hash, count) if genuine else ALTERED}
     if head is None:
-        head = AuditHead(id=1, event_count=0)
-        session.add(head)
-    head.last_event_id, head.last_hash = last.id, last.hash
-    head.event_count += len(events)
-    head.key_id = keys.current_id
-    head.signature = (signing.head_signature(keys.current, head.last_event_id, head.last_hash, head.event_count)
-                      if genuine else ALTERED)
-    session.flush()
+        session.execute(insert(AuditHead).values(id=1, **written))
+    else:
+        session.execute(update(AuditHead).where(AuditHead.id == 1).values(written)
+                        .execution_options(synchronize_session=False))
+        for column, value in written.items():
+            set_committed_value(head, column, value)
+
+
+_EVENT_COLUMNS = ("created_at", "user_id", "organization_id", "action", "object_type", "object_id", "details",
+                  "client_address", "previous_hash", "hash", "key_id")
 
 
 def verify_chain(batch: int = 1000) -> list[str]:
