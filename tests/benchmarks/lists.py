@@ -162,7 +162,8 @@ def pages_of(role: str, region_id: int) -> list[str]:
 NEXT = re.compile(r'<nav class="pager".*?<a href="([^"]+)" rel="next"', re.S)
 
 
-def time_pages(app, readers: dict[str, User], statements: list) -> dict[tuple[str, str], tuple[float, int, int]]:
+def time_pages(app, readers: dict[str, User], statements: list,
+               explain: bool = False) -> dict[tuple[str, str], tuple[float, int, int]]:
     """(role, page) → (median ms, status, statements) over RUNS requests after one warm-up."""
     results = {}
     for role, user in readers.items():
@@ -189,14 +190,37 @@ def time_pages(app, readers: dict[str, User], statements: list) -> dict[tuple[st
                 response.get_data()
                 timings.append((time.perf_counter() - started) * 1000)
             results[(role, page)] = (statistics.median(timings), response.status_code, len(statements))
+            if explain:
+                print_plans(role, page, list(statements))
     return results
+
+
+def print_plans(role: str, page: str, statements: list) -> None:
+    """How the database reads each of a page's queries of referrals, children and
+    notifications: the plan's scans, sorts and limits, one line each."""
+    print(f"\n{role} {page}", flush=True)
+    with db.engine.connect() as connection:
+        for statement, parameters in statements:
+            if not statement.lstrip().upper().startswith("SELECT") or not any(
+                    f"FROM {table}" in statement for table in ("referral", "child", "notification")):
+                continue
+            if connection.dialect.name == "sqlite":  # SCAN (all rows), SEARCH (by index), TEMP B-TREE (a sort)
+                plan = [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)]
+            else:
+                plan = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).scalars().all()
+            steps = [line.strip() for line in plan if any(word in line for word in (
+                "Scan", "Sort", "Limit", "SCAN", "SEARCH", "B-TREE"))]
+            print("   " + " | ".join(steps)[:400], flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)),
                         help="the two numbers of referrals to compare (default %(default)s)")
-    sizes = tuple(int(n) for n in parser.parse_args().sizes.split(","))
+    parser.add_argument("--explain", action="store_true",
+                        help="print how the database reads each page's queries at the larger size")
+    arguments = parser.parse_args()
+    sizes, explain = tuple(int(n) for n in arguments.sizes.split(",")), arguments.explain
     base = os.environ.get("TEST_DATABASE_URL", "")
     scratch = None
     if not base:
@@ -209,7 +233,8 @@ def main() -> None:
         with app.app_context():
             upgrade()
             statements = []
-            event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(1))
+            event.listen(db.engine, "before_cursor_execute",
+                         lambda _conn, _cursor, statement, parameters, *_: statements.append((statement, parameters)))
             print(f"database: {db.engine.dialect.name}", flush=True)
             readers = seed_people_and_places()
             reader_ids = {role: user.id for role, user in readers.items()}
@@ -220,7 +245,7 @@ def main() -> None:
                 have = size
                 print(f"  {size:,} referrals seeded ({time.perf_counter() - started:.1f} s)", flush=True)
                 readers = {role: db.session.get(User, user_id) for role, user_id in reader_ids.items()}
-                results[size] = time_pages(app, readers, statements)
+                results[size] = time_pages(app, readers, statements, explain=explain and size == sizes[-1])
             small, large = sizes
             print(f"\n{'reader':<13} {'page':<32} {'status':>6} "
                   f"{f'ms at {small:,}':>12} {f'ms at {large:,}':>14} {'ratio':>6} {'statements':>11}")
