@@ -73,8 +73,10 @@ def page_cursor(form, field) -> None:
     try:
         parse_cursor(field.data)
     except ValueError:
-        raise ValidationError(_l("Not a page of this list: follow the list's own Next and Previous links.")) from None
-    if field.name == "after" and form.before.data:
+        valid = False
+    else:
+        valid = not (field.name == "after" and form.before.data)
+    if not valid:
         raise ValidationError(_l("Not a page of this list: follow the list's own Next and Previous links."))
 
 

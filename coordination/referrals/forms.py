@@ -2,7 +2,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from ..forms import Form, LanguagesField, LocalDateTimeField, MultiCheckboxField, PageCursorField, options, report_problems
+from ..forms import (Form, LanguagesField, LocalDateTimeField, MultiCheckboxField, PageCursorField, options,
+                     report_problems)
 from ..words import DECLINE_LABELS, NEED_LABELS, SEX_LABELS, URGENCY_LABELS, WORDS
 from . import services
 from .models import STATUSES
