@@ -115,11 +115,14 @@ class Referral(db.Model):
               "status_changed_at", "id"),
         Index("ix_referral_status_changed", "status", "status_changed_at", "id"),
         Index("ix_referral_changed", "status_changed_at", "id"),
+        # A pool's referrals (and, for shelter staff and guardianship, whether a page has a
+        # newer or older one: one look per pool of theirs).
+        Index("ix_referral_pool_changed", "pool_id", "status_changed_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), index=True)
-    pool_id: Mapped[int] = mapped_column(ForeignKey("bed_pool.id"), index=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("bed_pool.id"))
     referring_organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
     caseworker_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     status: Mapped[str] = mapped_column(String(20), default=DRAFT)

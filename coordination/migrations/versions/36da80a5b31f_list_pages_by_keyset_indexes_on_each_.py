@@ -19,8 +19,8 @@ def upgrade():
     # Each list page reads its rows in the order it shows them, a page at a time by keyset
     # (coordination/paging.py), through an index on its filter, then its time and id: no
     # scan and sort of the whole table, however long it grows. The single-column indexes
-    # on referral.status, referral.referring_organization_id and child.organization_id go:
-    # each new index begins with that column and serves what it served.
+    # on referral.status, .referring_organization_id and .pool_id and on child.organization_id
+    # go: each new index begins with that column and serves what it served.
     with op.batch_alter_table('referral') as batch_op:
         batch_op.create_index('ix_referral_organization_changed',
                               ['referring_organization_id', 'status_changed_at', 'id'], unique=False)
@@ -28,8 +28,10 @@ def upgrade():
                               ['referring_organization_id', 'status', 'status_changed_at', 'id'], unique=False)
         batch_op.create_index('ix_referral_status_changed', ['status', 'status_changed_at', 'id'], unique=False)
         batch_op.create_index('ix_referral_changed', ['status_changed_at', 'id'], unique=False)
+        batch_op.create_index('ix_referral_pool_changed', ['pool_id', 'status_changed_at', 'id'], unique=False)
         batch_op.drop_index('ix_referral_status')
         batch_op.drop_index('ix_referral_referring_organization_id')
+        batch_op.drop_index('ix_referral_pool_id')
     with op.batch_alter_table('child') as batch_op:
         batch_op.create_index('ix_child_organization_created', ['organization_id', 'created_at', 'id'], unique=False)
         batch_op.drop_index('ix_child_organization_id')
@@ -46,6 +48,8 @@ def downgrade():
     with op.batch_alter_table('referral') as batch_op:
         batch_op.create_index('ix_referral_referring_organization_id', ['referring_organization_id'], unique=False)
         batch_op.create_index('ix_referral_status', ['status'], unique=False)
+        batch_op.create_index('ix_referral_pool_id', ['pool_id'], unique=False)
+        batch_op.drop_index('ix_referral_pool_changed')
         batch_op.drop_index('ix_referral_changed')
         batch_op.drop_index('ix_referral_status_changed')
         batch_op.drop_index('ix_referral_organization_status_changed')
