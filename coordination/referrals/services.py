@@ -340,11 +340,15 @@ def integrity_problems() -> list[str]:
 
 # --- need to know ----------------------------------------------------------------------------
 
+def _with_pool_and_shelter(query: Select) -> Select:
+    return query.join(Referral.pool).join(BedPool.shelter).options(contains_eager(Referral.pool)
+                                                                   .contains_eager(BedPool.shelter))
+
+
 def visible_referrals(user: User) -> Select:
     """The referrals `user` may see at all. Drafts stay with the referring organization;
     admin and oversight see no individual referral."""
-    query = (select(Referral).join(Referral.pool).join(BedPool.shelter)
-             .options(contains_eager(Referral.pool).contains_eager(BedPool.shelter)))
+    query = _with_pool_and_shelter(select(Referral))
     if user.role == CASEWORKER:
         return query.where(refers(user, Referral))
     return query.where(or_(keeps_shelter(user, Shelter), guards_region_of(user, Shelter)), Referral.status != DRAFT)
@@ -430,7 +434,26 @@ def referrals_of(user: User, status: str | None = None, region_id: int | None = 
         query = query.where(Shelter.region_id == region_id)
     if urgency is not None:
         query = query.where(Referral.urgency == urgency)
-    return newest_first(query, Referral.status_changed_at, Referral.id, per_page, before=before, after=after)
+    across = None
+    if user.role != CASEWORKER:  # their shelters' pools, each read on its own (see paging.py)
+        across = (Referral.pool_id, pools_seen(user, region_id=region_id))
+    return newest_first(query, Referral.status_changed_at, Referral.id, per_page, before=before, after=after,
+                        across=across, by_ids=_listed_by_ids)
+
+
+def _listed_by_ids(ids: list[int]) -> Select:
+    """Referrals chosen for a list (from those the user may see), loaded as the list shows them."""
+    return _with_pool_and_shelter(select(Referral)).options(joinedload(Referral.child)).where(Referral.id.in_(ids))
+
+
+def pools_seen(user: User, region_id: int | None = None) -> list[int]:
+    """The pools whose referrals (but drafts) shelter staff and guardianship see, as
+    `visible_referrals` has it: those of the shelters they keep or whose region they guard."""
+    query = select(BedPool.id).join(BedPool.shelter).where(
+        or_(keeps_shelter(user, Shelter), guards_region_of(user, Shelter))).order_by(BedPool.id)
+    if region_id is not None:
+        query = query.where(Shelter.region_id == region_id)
+    return list(db.session.scalars(query))
 
 
 def child_for(user: User, child_id: int) -> Child | None:

@@ -714,6 +714,29 @@ def test_a_referral_changed_while_reading_does_not_shift_the_next_page(make, cas
     assert listed(second) == thirty_drafts[25:]
 
 
+@pytest.mark.parametrize("reader", ["shelter_staff", "guardianship"])
+def test_shelter_staff_and_guardianship_page_through_all_their_pools_latest_change_first(make, login_as, reader):
+    """Their referrals are those of several pools, each read on its own: the pages still run
+    in one order across them all, and other shelters' referrals stay out."""
+    shelter = make.shelter()
+    pools = [make.pool(shelter=shelter, capacity=30) for _ in range(3)]
+    other_organization_elsewhere = make.shelter(region=make.region())
+    made = [make.referral(pool=pools[i % 3], status="submitted") for i in range(31)]
+    make.referral(pool=make.pool(shelter=other_organization_elsewhere), status="submitted")
+    for i, referral in enumerate(made):
+        referral.status_changed_at = NOW - timedelta(minutes=(i * 7) % 12)
+    db.session.commit()
+    person = login_as(make.actor_for("accept" if reader == "shelter_staff" else "approve", made[0]))
+
+    first = person.get("/referrals?status=submitted")
+    second = person.get(pager_link(raw(first), "next"))
+    back = person.get(pager_link(raw(second), "prev"))
+
+    assert listed(first) == listed(back) == latest_change_first(made)[:25]
+    assert listed(second) == latest_change_first(made)[25:]
+    assert set(pager_links(raw(second))) == {"first", "prev"}
+
+
 def test_a_list_that_fits_one_page_has_no_pager(make, caseworker):
     make.referral(child=a_girl_of_13(make, caseworker))
 
