@@ -351,7 +351,17 @@ def visible_referrals(user: User) -> Select:
     query = _with_pool_and_shelter(select(Referral))
     if user.role == CASEWORKER:
         return query.where(refers(user, Referral))
-    return query.where(or_(keeps_shelter(user, Shelter), guards_region_of(user, Shelter)), Referral.status != DRAFT)
+    return query.where(_sees_shelter(user), _past_the_referrer())
+
+
+def _sees_shelter(user: User):
+    """Shelter staff see the referrals to the shelters they keep; guardianship, to those of their region."""
+    return or_(keeps_shelter(user, Shelter), guards_region_of(user, Shelter))
+
+
+def _past_the_referrer():
+    """Drafts stay with the referring organization: others see a referral once it is submitted."""
+    return Referral.status != DRAFT
 
 
 def works_with_children(user: User) -> bool:
@@ -426,17 +436,21 @@ def referrals_of(user: User, status: str | None = None, region_id: int | None = 
     """A page of the referrals the user may see, latest change first, filtered by status, the
     shelter's region and urgency; the page older than cursor `before`, newer than `after`,
     or the latest (see paging.py)."""
-    query = (visible_referrals(user).options(joinedload(Referral.child))  # each row shows its case reference
-             .order_by(Referral.status_changed_at.desc(), Referral.id.desc()))
+    across = None
+    if user.role == CASEWORKER:
+        query = visible_referrals(user).options(joinedload(Referral.child))  # each row shows its case reference
+        if region_id is not None:
+            query = query.where(Shelter.region_id == region_id)
+    else:
+        # The referrals of the pools they see (visible_referrals' rule, said of pools), each
+        # pool's read on its own (see paging.py), then loaded with their pool and shelter.
+        query = select(Referral).where(_past_the_referrer())
+        across = (Referral.pool_id, pools_seen(user, region_id=region_id))
+    query = query.order_by(Referral.status_changed_at.desc(), Referral.id.desc())
     if status is not None:
         query = query.where(Referral.status == status)
-    if region_id is not None:
-        query = query.where(Shelter.region_id == region_id)
     if urgency is not None:
         query = query.where(Referral.urgency == urgency)
-    across = None
-    if user.role != CASEWORKER:  # their shelters' pools, each read on its own (see paging.py)
-        across = (Referral.pool_id, pools_seen(user, region_id=region_id))
     return newest_first(query, Referral.status_changed_at, Referral.id, per_page, before=before, after=after,
                         across=across, by_ids=_listed_by_ids)
 
@@ -449,8 +463,7 @@ def _listed_by_ids(ids: list[int]) -> Select:
 def pools_seen(user: User, region_id: int | None = None) -> list[int]:
     """The pools whose referrals (but drafts) shelter staff and guardianship see, as
     `visible_referrals` has it: those of the shelters they keep or whose region they guard."""
-    query = select(BedPool.id).join(BedPool.shelter).where(
-        or_(keeps_shelter(user, Shelter), guards_region_of(user, Shelter))).order_by(BedPool.id)
+    query = select(BedPool.id).join(BedPool.shelter).where(_sees_shelter(user)).order_by(BedPool.id)
     if region_id is not None:
         query = query.where(Shelter.region_id == region_id)
     return list(db.session.scalars(query))

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from coordination import clock
+from coordination import clock, paging
 from coordination.beds.models import BedPool
 from coordination.extensions import db
 from coordination.referrals.models import Referral
@@ -714,21 +714,26 @@ def test_a_referral_changed_while_reading_does_not_shift_the_next_page(make, cas
     assert listed(second) == thirty_drafts[25:]
 
 
+@pytest.mark.parametrize("most_across", [200, 2], ids=["each pool apart", "all pools at once"])
 @pytest.mark.parametrize("reader", ["shelter_staff", "guardianship"])
-def test_shelter_staff_and_guardianship_page_through_all_their_pools_latest_change_first(make, login_as, reader):
-    """Their referrals are those of several pools, each read on its own: the pages still run
-    in one order across them all, and other shelters' referrals stay out."""
+def test_shelter_staff_and_guardianship_page_through_all_their_pools_latest_change_first(make, login_as, reader,
+                                                                                         most_across, monkeypatch):
+    """Their referrals are those of several pools, each read on its own (or, when they see
+    very many pools, all at once): the pages still run in one order across them all, and
+    other shelters' referrals and drafts stay out."""
+    monkeypatch.setattr(paging, "MOST_ACROSS", most_across)
     shelter = make.shelter()
     pools = [make.pool(shelter=shelter, capacity=30) for _ in range(3)]
     other_organization_elsewhere = make.shelter(region=make.region())
     made = [make.referral(pool=pools[i % 3], status="submitted") for i in range(31)]
     make.referral(pool=make.pool(shelter=other_organization_elsewhere), status="submitted")
+    make.referral(pool=pools[0])  # a draft
     for i, referral in enumerate(made):
         referral.status_changed_at = NOW - timedelta(minutes=(i * 7) % 12)
     db.session.commit()
     person = login_as(make.actor_for("accept" if reader == "shelter_staff" else "approve", made[0]))
 
-    first = person.get("/referrals?status=submitted")
+    first = person.get("/referrals")
     second = person.get(pager_link(raw(first), "next"))
     back = person.get(pager_link(raw(second), "prev"))
 
