@@ -77,6 +77,19 @@ def when(moment: datetime | None) -> str:
     return format_datetime(moment, "medium") if moment is not None else ""
 
 
+def day_and_time(moment: datetime | None) -> str:
+    """A moment as the bed board gives it, without words that age by the minute: 'today at
+    09:15', 'yesterday at 18:40', else '30 Nov 2026, 19:15'."""
+    if moment is None:
+        return _("never")
+    day, today = local(moment).date(), local_today()
+    if day == today:
+        return _("today at %(time)s", time=format_time(moment, "short"))
+    if day == today - timedelta(days=1):
+        return _("yesterday at %(time)s", time=format_time(moment, "short"))
+    return format_datetime(moment, "medium")
+
+
 def ago(moment: datetime | None) -> str:
     """How long ago, in words: '7 minutes ago', '7 dəqiqə əvvəl', '7 минут назад'."""
     if moment is None:

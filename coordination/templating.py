@@ -66,6 +66,7 @@ def _unread_notifications() -> int:
 def register_templating(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["ago"] = i18n.ago
+    app.jinja_env.filters["day_and_time"] = i18n.day_and_time
     app.jinja_env.filters["until"] = i18n.until
     app.jinja_env.filters["since"] = waited_for
     app.jinja_env.filters["datetime"] = i18n.when
