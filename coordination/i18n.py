@@ -90,11 +90,22 @@ def day_and_time(moment: datetime | None) -> str:
     return cached[1](moment)
 
 
+class _TwentyFourHours:
+    @staticmethod
+    def apply(there: datetime, _locale) -> str:
+        return f"{there.hour:02d}:{there.minute:02d}"
+
+
+_TWENTY_FOUR_HOURS = _TwentyFourHours()
+
+
 class _DayAndTime:
     def __init__(self):
         locale = get_locale()
         self.locale, self.zone, self.today = locale, zone(), local_today()
-        self.clock = parse_pattern(locale.time_formats["short"])
+        pattern = locale.time_formats["short"].pattern
+        # Azerbaijani and Russian write 24-hour "HH:mm", which needs no pattern engine.
+        self.clock = _TWENTY_FOUR_HOURS if pattern == "HH:mm" else parse_pattern(pattern)
         self.words = {self.today: _("today at %(time)s"), self.today - timedelta(days=1): _("yesterday at %(time)s")}
 
     def __call__(self, moment: datetime) -> str:
