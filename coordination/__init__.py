@@ -7,6 +7,7 @@ from jinja2 import StrictUndefined
 from werkzeug.middleware.proxy_fix import ProxyFix
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import joinedload
 
 from . import config as app_config
 from . import transactions
@@ -121,7 +122,8 @@ def _load_user(session_id: str):
     user_id, _, version = session_id.partition(".")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    user = db.session.get(User, int(user_id))
+    # With the organization in the same statement: is_active asks whether it is active.
+    user = db.session.get(User, int(user_id), options=[joinedload(User.organization)])
     if user is None or not user.is_active or user.session_version != int(version):
         return None
     return user
