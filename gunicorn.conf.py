@@ -20,11 +20,12 @@ graceful_timeout = 20  # in-flight requests finish when the servers are restarte
 keepalive = 5  # seconds; the reverse proxy in front keeps connections open to reuse them
 
 # Logs on standard error, for the service manager's journal: each request with its status,
-# size and time taken in seconds (%(L)s), and gunicorn's own messages.
+# size and time taken in seconds (%(L)s), and gunicorn's own messages. The path is logged
+# without its query string (%(U)s, not %(r)s): a search for a child puts the name there.
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss "%(a)s"'
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss "%(a)s"'
 
 
 def on_starting(server):

@@ -122,8 +122,8 @@ def _load_user(session_id: str):
     user_id, _, version = session_id.partition(".")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    # The organization comes in the same statement: whether it is active is asked at once.
-    user = db.session.get(User, int(user_id), options=[joinedload(User.organization, innerjoin=True)])
+    # With the organization in the same statement: is_active asks whether it is active.
+    user = db.session.get(User, int(user_id), options=[joinedload(User.organization)])
     if user is None or not user.is_active or user.session_version != int(version):
         return None
     return user

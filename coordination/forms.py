@@ -14,6 +14,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from . import languages
 from .errors import DomainError
 from .i18n import to_utc
+from .paging import parse_cursor
 
 
 class _AppTranslations:
@@ -62,6 +63,28 @@ def options(choices: Mapping | Iterable[tuple]) -> list[SelectChoice]:
     (value, label) pairs, in the form WTForms takes them."""
     pairs = choices.items() if isinstance(choices, Mapping) else choices
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def page_cursor(form, field) -> None:
+    """A list's `before` or `after`: a cursor from the list's own links (coordination/paging.py),
+    and only one of the two."""
+    if not field.data:
+        return
+    try:
+        parse_cursor(field.data)
+    except ValueError:
+        valid = False
+    else:
+        valid = not (field.name == "after" and form.before.data)
+    if not valid:
+        raise ValidationError(_l("Not a page of this list: follow the list's own Next and Previous links."))
+
+
+class PageCursorField(StringField):
+    """Where a page of a long list starts; the form's `before` and `after`."""
+
+    def __init__(self, label=_l("Page"), **kwargs):
+        super().__init__(label, validators=[Optional(), page_cursor], **kwargs)
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -4,7 +4,7 @@ and read. Times are stored in UTC; people see and type them in the deployment's 
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_timedelta
+from babel.dates import format_timedelta, parse_pattern
 from flask import g, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_time, get_locale, get_timezone, gettext as _
 
@@ -75,6 +75,45 @@ def start_of_local_day(day: date) -> datetime:
 def when(moment: datetime | None) -> str:
     """A date and time, e.g. '30 noy 2026, 19:15' in the reader's language and zone."""
     return format_datetime(moment, "medium") if moment is not None else ""
+
+
+def day_and_time(moment: datetime | None) -> str:
+    """A moment as the bed board gives it, without words that age by the minute: 'today at
+    09:15', 'yesterday at 18:40', else '30 Nov 2026, 19:15'. A board has a hundred of these,
+    so the words, the zone and the clock pattern are looked up once per request."""
+    if moment is None:
+        return _("never")
+    asked = request._get_current_object() if has_request_context() else None
+    cached = g.get("_day_and_time")
+    if cached is None or cached[0] is not asked:  # one app context can serve several requests (tests)
+        cached = g._day_and_time = (asked, _DayAndTime())
+    return cached[1](moment)
+
+
+class _TwentyFourHours:
+    @staticmethod
+    def apply(there: datetime, _locale) -> str:
+        return f"{there.hour:02d}:{there.minute:02d}"
+
+
+_TWENTY_FOUR_HOURS = _TwentyFourHours()
+
+
+class _DayAndTime:
+    def __init__(self):
+        locale = get_locale()
+        self.locale, self.zone, self.today = locale, zone(), local_today()
+        pattern = locale.time_formats["short"].pattern
+        # Azerbaijani and Russian write 24-hour "HH:mm", which needs no pattern engine.
+        self.clock = _TWENTY_FOUR_HOURS if pattern == "HH:mm" else parse_pattern(pattern)
+        self.words = {self.today: _("today at %(time)s"), self.today - timedelta(days=1): _("yesterday at %(time)s")}
+
+    def __call__(self, moment: datetime) -> str:
+        there = moment.astimezone(self.zone)
+        said = self.words.get(there.date())
+        if said is None:
+            return format_datetime(moment, "medium")
+        return said % {"time": self.clock.apply(there, self.locale)}
 
 
 def ago(moment: datetime | None) -> str:

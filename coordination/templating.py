@@ -1,7 +1,7 @@
 """What templates may call: wording and formatting only, no rules of their own."""
 from datetime import datetime
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import gettext as _
 
 from . import i18n, languages
@@ -24,8 +24,13 @@ def waited_for(moment: datetime | None) -> str:
 
 
 def freshness_of(pool) -> str:
-    return bed_services.freshness(pool.last_confirmed_at, now(),
-                                  current_app.config["FRESH_HOURS"], current_app.config["STALE_HOURS"])
+    """How fresh a pool's counts are, judged at one moment for the whole page (a board asks
+    a hundred times)."""
+    asked = request._get_current_object() if has_request_context() else None
+    cached = g.get("_freshness")
+    if cached is None or cached[0] is not asked:  # one app context can serve several requests (tests)
+        cached = g._freshness = (asked, now(), current_app.config["FRESH_HOURS"], current_app.config["STALE_HOURS"])
+    return bed_services.freshness(pool.last_confirmed_at, *cached[1:])
 
 
 def admits_words(pool) -> str:
@@ -66,6 +71,7 @@ def _unread_notifications() -> int:
 def register_templating(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["ago"] = i18n.ago
+    app.jinja_env.filters["day_and_time"] = i18n.day_and_time
     app.jinja_env.filters["until"] = i18n.until
     app.jinja_env.filters["since"] = waited_for
     app.jinja_env.filters["datetime"] = i18n.when

@@ -45,3 +45,14 @@
     news.textContent = changed.length ? news.dataset.changed.replace("%(list)s", changed.join("; ")) : "";
   });
 })();
+
+// A poll of a board that has not changed gets 204 and an HX-Trigger "boardChecked": the
+// numbers stand, so only the time they were last checked moves on.
+document.addEventListener("boardChecked", (event) => {
+  "use strict";
+  const checked = document.getElementById("board-checked");
+  if (checked && event.detail && event.detail.at) {
+    checked.textContent = event.detail.at;
+    checked.setAttribute("datetime", event.detail.datetime);
+  }
+});

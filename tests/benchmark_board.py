@@ -1,9 +1,12 @@
-"""How long the bed board takes as the registry grows. Prints numbers; asserts nothing.
+"""How long the bed board takes as the registry grows, all in the reader's region: the page
+(its first 100 pools), the htmx fragment a poll draws, and a poll of an unchanged page (204).
+Prints numbers; asserts nothing.
 
     .venv/bin/python -m tests.benchmark_board            # SQLite in a temporary folder
     TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test .venv/bin/python -m tests.benchmark_board
 """
 import os
+import re
 import statistics
 import tempfile
 import time
@@ -51,21 +54,27 @@ def main() -> None:
             statements = []
             event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(1))
             print(f"database: {db.engine.dialect.name}")
-            print(f"{'shelters':>9} {'pools':>6} {'median ms':>10} {'p90 ms':>8} {'statements':>11}")
+            print(f"{'shelters':>9} {'pools':>6} {'request':>10} {'median ms':>10} {'p90 ms':>8} {'statements':>11}")
             total = 0
             for size in SIZES:
                 add_shelters(size - total, org, region)
                 total = size
-                timings = []
-                for _ in range(RUNS):
-                    statements.clear()
-                    started = time.perf_counter()
-                    response = client.get("/beds")
-                    timings.append((time.perf_counter() - started) * 1000)
-                    assert response.status_code == 200
-                timings.sort()
-                print(f"{size:>9} {size * 2:>6} {statistics.median(timings):>10.1f} "
-                      f"{timings[int(RUNS * 0.9) - 1]:>8.1f} {len(statements):>11}")
+                version = re.search(r'"X-Board-Version": "([0-9a-f]+)"',
+                                    client.get("/beds").get_data(as_text=True)).group(1)
+                for name, headers, status in (
+                        ("page", {}, 200),
+                        ("poll", {"HX-Request": "true", "X-Poll": "1"}, 200),
+                        ("unchanged", {"HX-Request": "true", "X-Poll": "1", "X-Board-Version": version}, 204)):
+                    timings = []
+                    for _ in range(RUNS):
+                        statements.clear()
+                        started = time.perf_counter()
+                        response = client.get("/beds", headers=headers)
+                        timings.append((time.perf_counter() - started) * 1000)
+                        assert response.status_code == status, response.status_code
+                    timings.sort()
+                    print(f"{size:>9} {size * 2:>6} {name:>10} {statistics.median(timings):>10.1f} "
+                          f"{timings[int(RUNS * 0.9) - 1]:>8.1f} {len(statements):>11}")
             db.engine.dispose()
     finally:
         if schema:

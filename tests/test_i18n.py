@@ -13,7 +13,7 @@ from coordination.accounts.models import User
 from coordination.audit.models import AuditEvent
 from coordination.config import ConfigError, from_environment
 from coordination.extensions import db
-from coordination.i18n import ago, to_utc, until, when
+from coordination.i18n import ago, day_and_time, to_utc, until, when
 
 from .conftest import Client
 
@@ -135,6 +135,18 @@ def test_deadlines_in_azerbaijani_and_russian(app):
         assert "18:00" in until(MONDAY_NOON_UTC + timedelta(hours=2))
     with app.test_request_context(), force_locale("ru"):
         assert "четверг" in until(MONDAY_NOON_UTC + timedelta(hours=24 * 3))
+
+
+@pytest.mark.parametrize("language, hours_before, said", [
+    ("en", 1, "today at 3:00 PM"), ("en", 20, "yesterday at 8:00 PM"), ("en", 60, "Feb 28, 2026, 4:00:00 AM"),
+    ("az", 1, "bu gün saat 15:00"), ("az", 20, "dünən saat 20:00"),
+    ("ru", 1, "сегодня в 15:00"), ("ru", 20, "вчера в 20:00"), ("ru", 0, "сегодня в 16:00"),
+])
+def test_the_boards_confirmation_times_name_the_day_and_the_local_time(app, language, hours_before, said):
+    clock.freeze(MONDAY_NOON_UTC)  # 16:00 on Monday 2 March in Baku
+    with app.test_request_context(), force_locale(language):
+        assert day_and_time(MONDAY_NOON_UTC - timedelta(hours=hours_before)).replace("\u202f", " ") == said
+        assert day_and_time(None) == {"en": "never", "az": "heç vaxt", "ru": "никогда"}[language]
 
 
 def test_how_long_ago_comes_in_the_readers_words(app):

@@ -114,3 +114,18 @@ def test_two_servers_sharing_redis_count_sign_in_attempts_once(tmp_path):
         for server in servers:
             server.terminate()
             server.communicate(timeout=30)
+
+
+def test_the_access_log_names_the_path_but_never_the_search_in_it(tmp_path):
+    """A caseworker searching /children for a name must not leave the name in the journal."""
+    port = _free_port()
+    server = _gunicorn(_environment(tmp_path), port, workers=1)
+    try:
+        _wait_until_up(server, port)
+        status, _, _ = _request(port, "GET", "/children?q=Nazrin+Aliyeva")
+        assert status == 302  # to the sign-in page
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert '"GET /children" 302' in output
+    assert "Nazrin" not in output and "Aliyeva" not in output

@@ -9,6 +9,7 @@ from sqlalchemy import event, insert
 from coordination import clock
 from coordination.audit.models import AuditEvent
 from coordination.extensions import db
+from coordination.notifications.models import Notification
 from coordination.referrals.models import Child, Referral
 
 from .conftest import Client
@@ -37,8 +38,10 @@ def world(make):
     return people, pool
 
 
-def grow_to(total: int, pool, caseworker) -> None:
-    """More children and referrals, made in bulk like the ones above, in every state."""
+def grow_to(total: int, pool, people) -> None:
+    """More children and referrals, made in bulk like the ones above, in every state, each
+    with a notification to each reader (their lists name the referral, its pool and shelter)."""
+    caseworker = people["caseworker"]
     have = db.session.query(Referral).count()
     at = clock.now()
     children = [dict(case_reference=f"UC-BULK-{i:05d}", organization_id=caseworker.organization_id,
@@ -48,13 +51,16 @@ def grow_to(total: int, pool, caseworker) -> None:
                      consent_given_at=at, child_assent=True, created_at=at - timedelta(minutes=i))
                 for i in range(have, total)]
     ids = db.session.scalars(insert(Child).returning(Child.id), children).all()
-    db.session.execute(insert(Referral), [
+    referral_ids = db.session.scalars(insert(Referral).returning(Referral.id), [
         dict(child_id=child_id, pool_id=pool.id, referring_organization_id=caseworker.organization_id,
              caseworker_id=caseworker.id, status=STATUSES[i % len(STATUSES)], urgency="routine", note="",
              holds_bed=False, hold_until=at + timedelta(hours=40), created_at=at - timedelta(minutes=i),
              status_changed_at=at - timedelta(minutes=i), submitted_at=at - timedelta(minutes=i),
              reason_code="", reason_text="")
-        for i, child_id in enumerate(ids)])
+        for i, child_id in enumerate(ids)]).all()
+    db.session.execute(insert(Notification), [
+        dict(user_id=person.id, referral_id=referral_id, text_key="referral.submitted", created_at=at)
+        for referral_id in referral_ids for person in people.values()])
     db.session.commit()
 
 
@@ -78,9 +84,9 @@ def statements_for(app, user, url: str) -> int:
 
 def test_every_list_page_and_the_work_queue_cost_the_same_with_10_and_1000_referrals(app, world):
     people, pool = world
-    grow_to(10, pool, people["caseworker"])
+    grow_to(10, pool, people)
     small = {(role, url): statements_for(app, people[role], url) for role, urls in PAGES.items() for url in urls}
-    grow_to(1000, pool, people["caseworker"])
+    grow_to(1000, pool, people)
     large = {(role, url): statements_for(app, people[role], url) for role, urls in PAGES.items() for url in urls}
     grown = {page: (small[page], large[page]) for page in small if large[page] != small[page]}
     assert not grown, f"statements with 10 and with 1,000 referrals: {grown}"
@@ -88,7 +94,7 @@ def test_every_list_page_and_the_work_queue_cost_the_same_with_10_and_1000_refer
 
 def test_a_page_of_names_is_one_audit_event_that_lists_whom_it_showed(app, world):
     people, pool = world
-    grow_to(40, pool, people["caseworker"])
+    grow_to(40, pool, people)
     before = db.session.query(AuditEvent).count()
     client = Client(app)
     client.login(people["caseworker"].email)

@@ -85,7 +85,7 @@ def let_go() -> None:
 
 
 def free_on_board(browser: Browser, pool_id: int) -> int:
-    status, page = browser.get("/beds")
+    status, page = browser.get("/beds?region=")  # all regions
     assert status == 200
     row = re.search(rf'<tr id="board-pool-{pool_id}".*?data-free="(\d+)"', page, re.S)
     return int(row.group(1))

@@ -5,6 +5,7 @@ from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Option
 from ..forms import Form, options
 
 MAX_BEDS = 10_000
+MAX_BOARD_PAGE = 10_000
 
 
 class BoardFilterForm(Form):
@@ -18,6 +19,7 @@ class BoardFilterForm(Form):
                       default="")
     age = IntegerField(_l("Age"), validators=[Optional(), NumberRange(0, 17, _l("Age must be between 0 and 17."))])
     free = BooleanField(_l("Only pools with free beds"), false_values=("", "0", "false"))
+    page = IntegerField(validators=[Optional(), NumberRange(1, MAX_BOARD_PAGE, _l("There is no such page."))])
 
 
 class _PoolVersionForm(Form):

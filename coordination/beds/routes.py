@@ -1,22 +1,29 @@
 """The bed board and shelter pages. Thin: parse, check, call one operation, commit, render."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+import json
+
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, url_for
 from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from .. import availability
+from ..accounts.guard import POLL_HEADER
 from ..accounts.models import Region
+from ..clock import now
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import options
 from ..htmx import page_or_fragment, wants_fragment
+from ..i18n import current_language, local_today, when
 from ..transactions import commit_keeping_loaded
 from . import operations, services
 from .forms import AdjustCountForm, BoardFilterForm, ConfirmCountsForm, SetCountsForm
 from .models import BedPool, Shelter
 
 bp = Blueprint("beds", __name__)
+
+BOARD_VERSION_HEADER = "X-Board-Version"  # a poll names the version of the board it shows
 
 # Ids are 32-bit integer columns: a larger number in an address names nothing, and must
 # answer 404 rather than reach the database (SQLite cannot bind one above 2**63 - 1).
@@ -25,23 +32,52 @@ ID = "int(max=2147483647)"
 
 @bp.get("/beds")
 def board():
+    """The board of the reader's own region unless they chose another, or all regions, a
+    page at a time. A poll that names the version of the page it shows, when the page has
+    not changed since, costs one small statement and gets 204 (htmx swaps nothing)."""
+    at = now()
+    form = BoardFilterForm(formdata=request.args, region=str(current_user.region_id))
+    seen = request.headers.get(BOARD_VERSION_HEADER) if request.headers.get(POLL_HEADER) == "1" else None
+    if seen:
+        form.region.validate_choice = False  # a region that names none shows no pool, and changes nothing
+        if form.validate():
+            f, number = _board_filter(form), form.page.data or 1
+            if _board_version(availability.board_state(f, number, at), f, number, at) == seen:
+                return _board_unchanged(at)
+        form.region.validate_choice = True
     regions = db.session.scalars(select(Region).order_by(Region.name)).all()
-    form = BoardFilterForm(formdata=request.args)
     form.region.choices = options([("", _("All regions"))] + [(str(r.id), r.local_name) for r in regions])
-    status = 200
-    pools = []
-    if form.validate():
-        pools = availability.board(availability.BoardFilter(
-            region_id=int(form.region.data) if form.region.data else None,
-            sex=form.sex.data or None,
-            age=form.age.data,
-            free_only=form.free.data,
-        ))
-    else:
-        status = 400
-    return page_or_fragment("beds/board.html", "beds/_board.html", status=status,
-                            form=form, pools=pools,
+    if not form.validate():
+        return page_or_fragment("beds/board.html", "beds/_board.html", status=400, form=form, page=None,
+                                version="", refresh_seconds=current_app.config["BOARD_REFRESH_SECONDS"])
+    f, number = _board_filter(form), form.page.data or 1
+    page = availability.board(f, number, at)
+    return page_or_fragment("beds/board.html", "beds/_board.html", form=form, page=page,
+                            version=_board_version(availability.shown_state(page), f, number, at),
                             refresh_seconds=current_app.config["BOARD_REFRESH_SECONDS"])
+
+
+def _board_filter(form: BoardFilterForm) -> availability.BoardFilter:
+    return availability.BoardFilter(region_id=int(form.region.data) if form.region.data else None,
+                                    sex=form.sex.data or None, age=form.age.data, free_only=form.free.data)
+
+
+def _board_version(state, f: availability.BoardFilter, number: int, at) -> str:
+    """The page's version: its pools' state, and what else it is drawn from: the filters,
+    the reader's language and local day (times read "today" and "yesterday"), their role
+    (it decides whether the page offers to refer a child) and the settings it shows."""
+    config = current_app.config
+    return availability.board_version(
+        state, at, config["FRESH_HOURS"], config["STALE_HOURS"], f, number, current_language(), local_today(),
+        current_user.role, config["BOARD_REFRESH_SECONDS"])
+
+
+def _board_unchanged(at):
+    """Nothing to swap; the page is told when it was last checked, in the reader's words."""
+    response = make_response("", 204)
+    response.headers["HX-Trigger"] = json.dumps({"boardChecked": {"at": when(at), "datetime": at.isoformat()}})
+    response.vary.update(("HX-Request", "HX-Request-Type"))
+    return response
 
 
 @bp.get(f"/shelters/<{ID}:shelter_id>")

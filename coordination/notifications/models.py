@@ -15,7 +15,10 @@ class Notification(db.Model):
     language when shown, and never carries a child's name; `params` holds what an account
     notice needs to say (an address, which account), never anything about a child."""
 
-    __table_args__ = (Index("ix_notification_unread", "user_id", "read_at"),)
+    __table_args__ = (
+        Index("ix_notification_unread", "user_id", "read_at"),
+        Index("ix_notification_user_newest", "user_id", "id"),  # /notifications: a person's newest first
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))

@@ -1,11 +1,14 @@
 """In-app notifications: who is told what, and what they have read."""
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
 
 from ..accounts.models import ADMIN, Organization, User
+from ..beds.models import BedPool
 from ..clock import now
 from ..extensions import db
 from ..i18n import when
+from ..referrals.models import Referral
 from .models import Notification
 
 # What each key says; %(ref)s is the case reference, never a name.
@@ -70,8 +73,13 @@ def unread_count(user: User) -> int:
 
 
 def recent(user: User, limit: int = 100) -> list[Notification]:
-    return list(db.session.scalars(select(Notification).where(Notification.user_id == user.id)
-                                   .order_by(Notification.id.desc()).limit(limit)))
+    """The newest notifications of `user`, each with what its sentence names (the referral's
+    case reference, pool and shelter) loaded with it: one query, however many there are."""
+    return list(db.session.scalars(
+        select(Notification).where(Notification.user_id == user.id)
+        .options(joinedload(Notification.referral).joinedload(Referral.child),
+                 joinedload(Notification.referral).joinedload(Referral.pool).joinedload(BedPool.shelter))
+        .order_by(Notification.id.desc()).limit(limit)))
 
 
 def mark_all_read(user: User) -> int:

@@ -2,7 +2,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from ..forms import Form, LanguagesField, LocalDateTimeField, MultiCheckboxField, options, report_problems
+from ..forms import (Form, LanguagesField, LocalDateTimeField, MultiCheckboxField, PageCursorField, options,
+                     report_problems)
 from ..words import DECLINE_LABELS, NEED_LABELS, SEX_LABELS, URGENCY_LABELS, WORDS
 from . import services
 from .models import STATUSES
@@ -111,7 +112,8 @@ class ReferralFilterForm(Form):
     region = SelectField(_l("Region"), choices=[], default="")
     urgency = SelectField(_l("Urgency"), choices=options([("", _l("Any urgency"))]) + options(URGENCY_LABELS),
                           default="")
-    page = IntegerField(validators=[Optional(), NumberRange(1, 100000)], default=1)
+    before = PageCursorField()
+    after = PageCursorField()
 
 
 class ChildFilterForm(Form):
@@ -126,4 +128,5 @@ class ChildFilterForm(Form):
                           choices=options([("", _l("Any urgency"))]) + options(URGENCY_LABELS), default="")
     q = StringField(_l("Case reference or name"), validators=[Optional(), Length(max=200)],
                     filters=[lambda v: v.strip() if isinstance(v, str) else v])
-    page = IntegerField(validators=[Optional(), NumberRange(1, 100000)], default=1)
+    before = PageCursorField()
+    after = PageCursorField()

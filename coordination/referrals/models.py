@@ -32,12 +32,14 @@ class Child(db.Model):
         CheckConstraint("estimated_age IS NULL OR (estimated_age >= 0 AND estimated_age <= 17)",
                         name="child_estimated_age"),
         Index("ix_child_name_key", "organization_id", "name_key"),
+        # /children: an organization's children, newest registered first, a page at a time by keyset.
+        Index("ix_child_organization_created", "organization_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # UC-<year>-<id>, set in the same transaction as the insert.
     case_reference: Mapped[str | None] = mapped_column(String(20), unique=True)
-    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
     registered_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     given_name: Mapped[str] = mapped_column(String(200))
     family_name: Mapped[str] = mapped_column(String(200))
@@ -104,14 +106,26 @@ class Referral(db.Model):
               postgresql_where=text("status IN ('submitted', 'accepted', 'approved', 'placed')")),
         Index("ix_referral_holds", "pool_id", "holds_bed", "hold_until"),
         Index("ix_referral_submitted_at", "submitted_at"),  # the reports take referrals by when they were sent
+        # /referrals, latest change first, a page at a time by keyset (paging.py), and the work
+        # queues, oldest first: a caseworker's by organization (and status), shelter staff's and
+        # guardianship's by status, or, unfiltered, the whole list in order, their shelters' rows
+        # picked out as it is read.
+        Index("ix_referral_organization_changed", "referring_organization_id", "status_changed_at", "id"),
+        Index("ix_referral_organization_status_changed", "referring_organization_id", "status",
+              "status_changed_at", "id"),
+        Index("ix_referral_status_changed", "status", "status_changed_at", "id"),
+        Index("ix_referral_changed", "status_changed_at", "id"),
+        # A pool's referrals (and, for shelter staff and guardianship, whether a page has a
+        # newer or older one: one look per pool of theirs).
+        Index("ix_referral_pool_changed", "pool_id", "status_changed_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), index=True)
-    pool_id: Mapped[int] = mapped_column(ForeignKey("bed_pool.id"), index=True)
-    referring_organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("bed_pool.id"))
+    referring_organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
     caseworker_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    status: Mapped[str] = mapped_column(String(20), default=DRAFT, index=True)
+    status: Mapped[str] = mapped_column(String(20), default=DRAFT)
     urgency: Mapped[str] = mapped_column(String(20), default="routine")
     note: Mapped[str] = mapped_column(Text, default="")
     holds_bed: Mapped[bool] = mapped_column(Boolean, default=False)

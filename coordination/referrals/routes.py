@@ -53,10 +53,10 @@ def children():
     form.region.choices = options([("", _("All regions"))] + [(str(r.id), r.local_name) for r in _regions()])
     status = 200
     if form.validate():
-        query = services.children_of(current_user, region_id=int(form.region.data) if form.region.data else None,
-                                     placement=form.status.data or None, urgency=form.urgency.data or None,
-                                     search=form.q.data or None)
-        page = db.paginate(query, page=form.page.data or 1, per_page=PER_PAGE, error_out=False)
+        page = services.children_of(current_user, region_id=int(form.region.data) if form.region.data else None,
+                                    placement=form.status.data or None, urgency=form.urgency.data or None,
+                                    search=form.q.data or None, per_page=PER_PAGE,
+                                    before=form.before.data or None, after=form.after.data or None)
         services.record_name_views(page.items, "children list")
         commit_keeping_loaded()
     else:
@@ -229,10 +229,10 @@ def referrals():
     form.region.choices = options([("", _("All regions"))] + [(str(r.id), r.local_name) for r in _regions()])
     status = 200
     if form.validate():
-        query = services.referrals_of(current_user, status=form.status.data or None,
-                                      region_id=int(form.region.data) if form.region.data else None,
-                                      urgency=form.urgency.data or None)
-        page = db.paginate(query, page=form.page.data or 1, per_page=PER_PAGE, error_out=False)
+        page = services.referrals_of(current_user, status=form.status.data or None,
+                                     region_id=int(form.region.data) if form.region.data else None,
+                                     urgency=form.urgency.data or None, per_page=PER_PAGE,
+                                     before=form.before.data or None, after=form.after.data or None)
     else:
         status, page = 400, None
     return page_or_fragment("referrals/list.html", "referrals/_list.html", status=status, form=form, page=page)

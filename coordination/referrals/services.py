@@ -24,6 +24,7 @@ from ..errors import Conflict, DomainError, InvalidFields, InvalidInput, Invalid
 from ..extensions import db
 from ..i18n import local_today, when
 from ..notifications.services import notify
+from ..paging import Page, newest_first
 from ..words import word
 from .models import (
     ACCEPTED, APPROVED, CHILD_SEXES, DECLINE_CODES, DECLINED, DRAFT, EXPIRED, HOLDING, LIVE, NEEDS, PLACED,
@@ -361,14 +362,28 @@ def integrity_problems() -> list[str]:
 
 # --- need to know ----------------------------------------------------------------------------
 
+def _with_pool_and_shelter(query: Select) -> Select:
+    return query.join(Referral.pool).join(BedPool.shelter).options(contains_eager(Referral.pool)
+                                                                   .contains_eager(BedPool.shelter))
+
+
 def visible_referrals(user: User) -> Select:
     """The referrals `user` may see at all. Drafts stay with the referring organization;
     admin and oversight see no individual referral."""
-    query = (select(Referral).join(Referral.pool).join(BedPool.shelter)
-             .options(contains_eager(Referral.pool).contains_eager(BedPool.shelter)))
+    query = _with_pool_and_shelter(select(Referral))
     if user.role == CASEWORKER:
         return query.where(refers(user, Referral))
-    return query.where(or_(keeps_shelter(user, Shelter), guards_region_of(user, Shelter)), Referral.status != DRAFT)
+    return query.where(_sees_shelter(user), _past_the_referrer())
+
+
+def _sees_shelter(user: User):
+    """Shelter staff see the referrals to the shelters they keep; guardianship, to those of their region."""
+    return or_(keeps_shelter(user, Shelter), guards_region_of(user, Shelter))
+
+
+def _past_the_referrer():
+    """Drafts stay with the referring organization: others see a referral once it is submitted."""
+    return Referral.status != DRAFT
 
 
 def works_with_children(user: User) -> bool:
@@ -393,10 +408,12 @@ def visible_children(user: User) -> Select:
 
 
 def children_of(user: User, region_id: int | None = None, placement: str | None = None,
-                urgency: str | None = None, search: str | None = None) -> Select:
-    """The user's organization's children, newest first, filtered by current region, where
-    they stand (unreferred, referred, placed), the urgency of their live referral, and a
-    search for a case reference or a name (see `matching_children`)."""
+                urgency: str | None = None, search: str | None = None, *, per_page: int,
+                before: str | None = None, after: str | None = None) -> Page:
+    """A page of the user's organization's children, newest registered first, filtered by
+    current region, where they stand (unreferred, referred, placed), the urgency of their
+    live referral, and a search for a case reference or a name (see `matching_children`);
+    the page older than cursor `before`, newer than `after`, or the newest (see paging.py)."""
     query = visible_children(user).options(joinedload(Child.region)).order_by(Child.created_at.desc(), Child.id.desc())
     if search and search.strip():
         query = query.where(matching_children(search))
@@ -413,7 +430,7 @@ def children_of(user: User, region_id: int | None = None, placement: str | None 
     if urgency is not None:
         query = query.where(exists().where(Referral.child_id == Child.id, Referral.status.in_(LIVE),
                                            Referral.urgency == urgency))
-    return query
+    return newest_first(query, Child.created_at, Child.id, per_page, before=before, after=after)
 
 
 def matching_children(search: str):
@@ -436,18 +453,42 @@ def children_to_refer(user: User, limit: int) -> list[Child]:
 
 
 def referrals_of(user: User, status: str | None = None, region_id: int | None = None,
-                 urgency: str | None = None) -> Select:
-    """The referrals the user may see, latest change first, filtered by status, the
-    shelter's region and urgency."""
-    query = (visible_referrals(user).options(joinedload(Referral.child))  # each row shows its case reference
-             .order_by(Referral.status_changed_at.desc(), Referral.id.desc()))
+                 urgency: str | None = None, *, per_page: int, before: str | None = None,
+                 after: str | None = None) -> Page:
+    """A page of the referrals the user may see, latest change first, filtered by status, the
+    shelter's region and urgency; the page older than cursor `before`, newer than `after`,
+    or the latest (see paging.py)."""
+    across = None
+    if user.role == CASEWORKER:
+        query = visible_referrals(user).options(joinedload(Referral.child))  # each row shows its case reference
+        if region_id is not None:
+            query = query.where(Shelter.region_id == region_id)
+    else:
+        # The referrals of the pools they see (visible_referrals' rule, said of pools), each
+        # pool's read on its own (see paging.py), then loaded with their pool and shelter.
+        query = select(Referral).where(_past_the_referrer())
+        across = (Referral.pool_id, pools_seen(user, region_id=region_id))
+    query = query.order_by(Referral.status_changed_at.desc(), Referral.id.desc())
     if status is not None:
         query = query.where(Referral.status == status)
-    if region_id is not None:
-        query = query.where(Shelter.region_id == region_id)
     if urgency is not None:
         query = query.where(Referral.urgency == urgency)
-    return query
+    return newest_first(query, Referral.status_changed_at, Referral.id, per_page, before=before, after=after,
+                        across=across, by_ids=_listed_by_ids)
+
+
+def _listed_by_ids(ids: list[int]) -> Select:
+    """Referrals chosen for a list (from those the user may see), loaded as the list shows them."""
+    return _with_pool_and_shelter(select(Referral)).options(joinedload(Referral.child)).where(Referral.id.in_(ids))
+
+
+def pools_seen(user: User, region_id: int | None = None) -> list[int]:
+    """The pools whose referrals (but drafts) shelter staff and guardianship see, as
+    `visible_referrals` has it: those of the shelters they keep or whose region they guard."""
+    query = select(BedPool.id).join(BedPool.shelter).where(_sees_shelter(user)).order_by(BedPool.id)
+    if region_id is not None:
+        query = query.where(Shelter.region_id == region_id)
+    return list(db.session.scalars(query))
 
 
 def child_for(user: User, child_id: int) -> Child | None:
@@ -855,8 +896,9 @@ def work_queue(user: User) -> list[QueueSection]:
         return [
             section("drafts", _l("Drafts to submit"), _l("No drafts."), base.where(Referral.status == DRAFT)),
             section("expiring", _l("Holds running out within 6 hours"), _l("No hold runs out soon."),
-                    base.where(Referral.holds_bed.is_(True), Referral.hold_until > at,
-                               Referral.hold_until <= at + timedelta(hours=6))),
+                    # a referral holds a bed only while in a holding status: said, so that an index finds them
+                    base.where(Referral.status.in_(HOLDING), Referral.holds_bed.is_(True),
+                               Referral.hold_until > at, Referral.hold_until <= at + timedelta(hours=6))),
             section("answers", _l("Answers received"), _l("No new answers."),
                     base.where(Referral.status.in_((ACCEPTED, APPROVED, DECLINED, REJECTED, EXPIRED)),
                                Referral.status_changed_at >= at - timedelta(days=3))),

@@ -9,6 +9,7 @@ from sqlalchemy import event
 
 from coordination import clock
 from coordination.accounts.models import Organization, Region
+from coordination.availability import BOARD_PAGE
 from coordination.beds.models import BedPool, Shelter
 from coordination.beds.services import AGING, FRESH, STALE, freshness
 from coordination.extensions import db
@@ -18,6 +19,7 @@ from ..conftest import Client, make_app
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
 ROW = re.compile(r'<tr id="board-pool-(\d+)"[^>]*>(.*?)</tr>', re.S)
 FREE_TOTAL = re.compile(r'data-free="(\d+)">\d+</strong> / (\d+)')
+ALL_REGIONS = "/beds?region="  # without it, the board shows the reader's own region
 ALERT = re.compile(r'<div class="refusal" role="alert">(.*?)</div>', re.S)
 
 
@@ -60,7 +62,7 @@ def test_board_lists_only_pools_of_open_shelters(make, viewer):
     suspended_pool = make.pool(make.shelter(status="suspended"))
     closed_pool = make.pool(make.shelter(status="closed"))
 
-    shown = listed(viewer.get("/beds"))
+    shown = listed(viewer.get(ALL_REGIONS))
 
     assert open_pool.id in shown
     assert suspended_pool.id not in shown
@@ -74,7 +76,7 @@ def test_board_shows_free_beds_as_capacity_less_occupied_out_of_service_and_held
     none_free.held = 1
     db.session.commit()
 
-    rows = board_rows(viewer.get("/beds"))
+    rows = board_rows(viewer.get(ALL_REGIONS))
 
     assert free_and_total(rows[some_free.id]) == (4, 10)
     assert free_and_total(rows[none_free.id]) == (0, 4)
@@ -99,7 +101,7 @@ def test_sex_filter_shows_pools_for_that_sex_and_mixed_pools(make, viewer, sex, 
     shelter = make.shelter()
     pools = {admits: make.pool(shelter, admits_sex=admits) for admits in ("female", "male", "any")}
 
-    result = listed(viewer.get(f"/beds?sex={sex}"))
+    result = listed(viewer.get(f"/beds?region=&sex={sex}"))
 
     assert result == {pools[admits].id for admits in shown}
     assert pools[hidden].id not in result
@@ -119,7 +121,7 @@ def test_age_filter_shows_pools_whose_age_range_includes_the_age(make, viewer, a
         "12-17": make.pool(shelter, min_age=12, max_age=17),
     }
 
-    assert listed(viewer.get(f"/beds?age={age}")) == {pools[name].id for name in shown}
+    assert listed(viewer.get(f"/beds?region=&age={age}")) == {pools[name].id for name in shown}
 
 
 def test_free_filter_hides_pools_with_no_free_bed_counting_held_beds(make, viewer):
@@ -130,9 +132,9 @@ def test_free_filter_hides_pools_with_no_free_bed_counting_held_beds(make, viewe
     full_by_holds.held = 1
     db.session.commit()
 
-    assert listed(viewer.get("/beds")) == {
+    assert listed(viewer.get(ALL_REGIONS)) == {
         has_room.id, full_of_children.id, full_by_repairs.id, full_by_holds.id}
-    assert listed(viewer.get("/beds?free=1")) == {has_room.id}
+    assert listed(viewer.get("/beds?region=&free=1")) == {has_room.id}
 
 
 def test_filters_combine(make, viewer):
@@ -172,7 +174,7 @@ def test_filtered_board_is_a_plain_link_that_shows_its_filters(make, login_as):
 
 def test_normal_request_gets_the_whole_page_with_the_filter_form(make, viewer):
     pool = make.pool()
-    body = viewer.get("/beds").get_data(as_text=True)
+    body = viewer.get(ALL_REGIONS).get_data(as_text=True)
     assert "<html" in body
     assert '<form id="filters"' in body
     assert '<section id="board"' in body
@@ -181,7 +183,7 @@ def test_normal_request_gets_the_whole_page_with_the_filter_form(make, viewer):
 
 def test_htmx_partial_request_gets_only_the_board_fragment(make, viewer):
     pool = make.pool()
-    response = viewer.get("/beds", headers={"HX-Request": "true", "HX-Request-Type": "partial"})
+    response = viewer.get(ALL_REGIONS, headers={"HX-Request": "true", "HX-Request-Type": "partial"})
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert body.lstrip().startswith('<section id="board"')
@@ -205,7 +207,7 @@ def test_htmx_full_request_gets_the_whole_page(make, viewer):
     {"HX-Request": "true", "HX-Request-Type": "full"},
 ], ids=["plain", "htmx-partial", "htmx-full"])
 def test_board_response_varies_on_the_htmx_headers(viewer, headers):
-    response = viewer.get("/beds?free=1", headers=headers)
+    response = viewer.get("/beds?region=&free=1", headers=headers)
     vary = {value.strip().lower() for value in response.headers.get("Vary", "").split(",")}
     assert {"hx-request", "hx-request-type"} <= vary
 
@@ -215,7 +217,7 @@ def _board_section(response) -> str:
 
 
 def test_board_refreshes_itself_every_30_seconds_by_default(viewer):
-    assert 'hx-trigger="every 30s' in _board_section(viewer.get("/beds"))
+    assert 'hx-trigger="every 30s' in _board_section(viewer.get(ALL_REGIONS))
     assert 'hx-trigger="every 30s' in _board_section(viewer.get("/beds", htmx=True))
 
 
@@ -267,7 +269,7 @@ def test_board_marks_counts_fresh_aging_or_stale_with_a_class_and_a_word(make, v
     stale = make.pool(last_confirmed_at=NOW - timedelta(hours=72))
     never = make.pool(last_confirmed_at=None)
 
-    rows = board_rows(viewer.get("/beds"))
+    rows = board_rows(viewer.get(ALL_REGIONS))
 
     assert _freshness_on(rows[fresh.id]) == ("fresh", "fresh")
     assert _freshness_on(rows[aging.id]) == ("aging", "aging")
@@ -281,14 +283,14 @@ def test_freshness_thresholds_come_from_configuration(make, viewer, database_url
     three_hours = make.pool(last_confirmed_at=NOW - timedelta(hours=3))
     half_hour = make.pool(last_confirmed_at=NOW - timedelta(minutes=30))
 
-    default = board_rows(viewer.get("/beds"))
+    default = board_rows(viewer.get(ALL_REGIONS))
     assert _freshness_on(default[ninety_minutes.id])[0] == "fresh"
     assert _freshness_on(default[three_hours.id])[0] == "fresh"
 
     with app_configured(database_url, FRESH_HOURS=1, STALE_HOURS=2) as strict:
         signed_in = Client(strict)
         assert signed_in.login(viewer.user.email).status_code == 303
-        rows = board_rows(signed_in.get("/beds"))
+        rows = board_rows(signed_in.get(ALL_REGIONS))
     assert _freshness_on(rows[half_hour.id]) == ("fresh", "fresh")
     assert _freshness_on(rows[ninety_minutes.id]) == ("aging", "aging")
     assert _freshness_on(rows[three_hours.id]) == ("stale", "stale")
@@ -331,12 +333,12 @@ def _statements_for(client: Client, url: str):
 
 def test_board_costs_the_same_number_of_statements_for_10_and_500_shelters(viewer):
     _add_shelters(10, start=0)
-    small, few = _statements_for(viewer, "/beds")
+    small, few = _statements_for(viewer, ALL_REGIONS)
     assert len(board_rows(small)) == 20
 
     _add_shelters(490, start=10)
-    large, many = _statements_for(viewer, "/beds")
-    assert len(board_rows(large)) == 1000
+    large, many = _statements_for(viewer, ALL_REGIONS)
+    assert len(board_rows(large)) == BOARD_PAGE  # a thousand pools never go out at once
 
     assert len(many) == len(few), "\n".join(many)
 
@@ -363,7 +365,7 @@ def test_bad_filter_input_is_refused_with_a_message_never_a_500(make, viewer, qu
     make.pool()
 
     for htmx in (False, True):
-        response = viewer.get(f"/beds?{query}", htmx=htmx)
+        response = viewer.get(f"/beds?{query}" if query.startswith("region=") else f"/beds?region=&{query}", htmx=htmx)
         body = response.get_data(as_text=True)
         assert 400 <= response.status_code < 500
         alert = ALERT.search(body)

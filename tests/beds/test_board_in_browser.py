@@ -35,7 +35,7 @@ def test_plus_one_occupied_reaches_an_open_board_without_a_reload(make, new_page
     shelter_name = shelter.name
 
     board = new_page(caseworker)
-    board.goto("/beds")
+    board.goto("/beds?region=")  # the shelter is not in the caseworker's own region
     free_on_board = board.locator(f"#board-pool-{pool_id} strong")
     expect(free_on_board).to_have_attribute("data-free", "3")
     expect(board.locator(f"#board-pool-{other_pool_id} strong")).to_have_attribute("data-free", "3")
@@ -68,7 +68,7 @@ def test_plus_one_occupied_reaches_an_open_board_without_a_reload(make, new_page
     expect(board.locator(f"#board-pool-{other_pool_id}")).not_to_have_class("changed")
     expect(board.locator("#board-news")).to_have_text(
         f"Changed since the last refresh: {shelter_name} · Girls 12–17, now 2 free")
-    assert board.url.endswith("/beds")
+    assert board.url.endswith("/beds?region=")
 
     assert shelter_page.script_errors == [] and board.script_errors == []
 
@@ -91,7 +91,7 @@ def test_an_htmx_error_on_the_board_shows_in_the_message_area_and_leaves_the_boa
     pool_id = pool.id
 
     board = new_page(caseworker)
-    board.goto("/beds")
+    board.goto("/beds?region=")
     expect(board.locator(f"#board-pool-{pool_id} strong")).to_have_attribute("data-free", "3")
     set_marker(board)
 
@@ -101,4 +101,41 @@ def test_an_htmx_error_on_the_board_shows_in_the_message_area_and_leaves_the_boa
     expect(board.locator(f"#board #board-pool-{pool_id} strong")).to_have_attribute("data-free", "3")
     assert board.locator("#board").count() == 1 and board.locator("#messages").count() == 1
     assert still_same_document(board)
+    assert board.script_errors == []
+
+
+@pytest.mark.browser
+def test_an_unchanged_board_is_left_alone_and_says_when_it_was_checked(make, new_page):
+    shelter = make.shelter()
+    pool = make.pool(shelter=shelter, capacity=5, occupied=1)
+    caseworker = make.user(CASEWORKER, organization=make.organization(region=shelter.region))
+    pool_id = pool.id
+
+    board = new_page(caseworker)
+    board.goto("/beds")
+    checked = board.locator("#board-checked")
+    first_check = checked.get_attribute("datetime")
+    set_marker(board)
+
+    # A poll of the unchanged board gets 204: nothing is swapped, the time checked moves on.
+    with board.expect_response(lambda r: "/beds" in r.url and r.status == 204,
+                               timeout=BOARD_REFRESH_SECONDS * 5 * 1000):
+        pass
+    expect(checked).not_to_have_attribute("datetime", first_check)
+    expect(board.locator(f"#board-pool-{pool_id} strong")).to_have_attribute("data-free", "4")
+
+    # A change is drawn at the next poll; the poll after it names the new version, and is
+    # left alone again.
+    db.session.execute(BedPool.__table__.update().where(BedPool.id == pool_id)
+                       .values(occupied=3, version=BedPool.version + 1))
+    db.session.commit()
+    with board.expect_response(lambda r: "/beds" in r.url and r.status == 200,
+                               timeout=BOARD_REFRESH_SECONDS * 5 * 1000):
+        pass
+    expect(board.locator(f"#board-pool-{pool_id} strong")).to_have_attribute("data-free", "2")
+    with board.expect_response(lambda r: "/beds" in r.url and r.status == 204,
+                               timeout=BOARD_REFRESH_SECONDS * 5 * 1000):
+        pass
+    expect(board.locator(f"#board-pool-{pool_id} strong")).to_have_attribute("data-free", "2")
+    assert still_same_document(board), "the board reloaded instead of refreshing in place"
     assert board.script_errors == []

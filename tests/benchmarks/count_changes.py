@@ -10,7 +10,8 @@ connection each) press +1 and −1 on their own pool's occupied count, as the ro
 (an htmx POST to /shelters/<id>/pools/<id>/adjust), each sending the version the last answer
 showed. So the pools never conflict, and what the changes share is the server, the database
 and the audit chain, which every change appends to. The floor is a Flask app with one route
-that answers "ok", under gunicorn with the same gunicorn.conf.py and workers (2 by default).
+that answers "ok" (tests/benchmarks/floor.py, national.py's), under gunicorn with the same
+gunicorn.conf.py and workers (2 by default).
 
 It prints, for each: requests a second, latency p50/p90/p99, and answers that were not 2xx;
 then the count change against the floor, the SQL statements of one change (counted in the
@@ -31,7 +32,6 @@ from pathlib import Path
 from urllib.parse import urlencode
 from urllib.request import HTTPCookieProcessor, Request, build_opener
 
-from flask import Flask
 from flask_migrate import upgrade
 from werkzeug.security import generate_password_hash
 
@@ -45,15 +45,6 @@ from .soak import AppServer, server_env
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 CAPACITY = 1000  # room enough that +1 never fills a pool during a run (the client alternates)
-
-# The floor: a bare Flask endpoint, as cheap as a request through Flask and gunicorn gets.
-floor = Flask("floor")
-
-
-@floor.get("/")
-def floor_ok():
-    return "ok"
-
 
 WRK_SCRIPT = r"""
 -- One connection per thread: each thread is one member of staff on their own pool.
@@ -272,7 +263,7 @@ class FloorServer(AppServer):
     def start(self) -> None:
         with open(self.output_log, "wb") as output:
             self.process = subprocess.Popen(
-                [str(BIN / "gunicorn"), "tests.benchmarks.count_changes:floor", "--workers", str(self.workers),
+                [str(BIN / "gunicorn"), "tests.benchmarks.floor:app", "--workers", str(self.workers),
                  "--bind", f"127.0.0.1:{self.port}", "--access-logfile", str(self.access_log),
                  "--error-logfile", str(self.error_log)],
                 cwd=ROOT, env=self.env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)

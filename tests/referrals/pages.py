@@ -4,7 +4,7 @@ children, referrals and work queues."""
 import html
 import re
 from datetime import datetime, timezone
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 from sqlalchemy import func, select
 
@@ -93,6 +93,12 @@ def pager_links(text: str) -> dict[str, dict]:
             parsed = urlparse(html.unescape(href))
             links[rel] = {"path": parsed.path, **{k: v[0] for k, v in parse_qs(parsed.query).items()}}
     return links
+
+
+def pager_link(text: str, rel: str) -> str:
+    """The address of the pager's `rel` link ("next", "prev", "first"), as a browser follows it."""
+    link = dict(pager_links(text)[rel])
+    return f"{link.pop('path')}?{urlencode(link)}"
 
 
 def count(model) -> int:

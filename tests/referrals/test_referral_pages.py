@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from coordination import clock
+from coordination import clock, paging
 from coordination.beds.models import BedPool
 from coordination.extensions import db
 from coordination.referrals.models import Referral
@@ -21,6 +21,7 @@ from .pages import (
     fresh,
     messages,
     offered_moves,
+    pager_link,
     pager_links,
     raw,
     redirect_id,
@@ -656,17 +657,95 @@ def test_the_list_filters_by_urgency(make, caseworker):
     assert listed(caseworker.get("/referrals?urgency=urgent&status=submitted")) == []
 
 
-def test_the_list_pages_25_referrals_at_a_time_latest_change_first(make, caseworker):
+def latest_change_first(referrals) -> list[int]:
+    return [r.id for r in sorted(referrals, key=lambda r: (r.status_changed_at, r.id), reverse=True)]
+
+
+@pytest.fixture
+def thirty_drafts(make, caseworker):
+    """30 drafts whose latest changes run in another order than their ids, some at the same moment."""
     pool = make.pool(capacity=1)
-    made = [make.referral(pool=pool, child=a_girl_of_13(make, caseworker)).id for _ in range(30)]
+    made = [make.referral(pool=pool, child=a_girl_of_13(make, caseworker)) for _ in range(30)]
+    for i, referral in enumerate(made):
+        referral.status_changed_at = NOW - timedelta(minutes=(i * 7) % 12)
+    db.session.commit()
+    return latest_change_first(made)
 
+
+def test_the_list_pages_25_referrals_at_a_time_latest_change_first(caseworker, thirty_drafts):
     first = caseworker.get("/referrals?status=draft")
-    second = caseworker.get("/referrals?status=draft&page=2")
+    second = caseworker.get(pager_link(raw(first), "next"))
 
-    assert listed(first) == list(reversed(made))[:25]
-    assert listed(second) == list(reversed(made))[25:]
-    assert pager_links(raw(first)) == {"next": {"path": "/referrals", "status": "draft", "page": "2"}}
-    assert pager_links(raw(second)) == {"prev": {"path": "/referrals", "status": "draft", "page": "1"}}
+    assert listed(first) == thirty_drafts[:25]
+    assert listed(second) == thirty_drafts[25:]
+    assert set(pager_links(raw(first))) == {"next"}  # the latest: nothing newer
+    assert set(pager_links(raw(second))) == {"first", "prev"}  # the last page: nothing older
+
+
+def test_previous_goes_back_to_the_page_before(caseworker, thirty_drafts):
+    second = caseworker.get(pager_link(raw(caseworker.get("/referrals?status=draft")), "next"))
+
+    back = caseworker.get(pager_link(raw(second), "prev"))
+    first_again = caseworker.get(pager_link(raw(second), "first"))
+
+    assert listed(back) == listed(first_again) == thirty_drafts[:25]
+    assert set(pager_links(raw(back))) == {"next"}
+
+
+def test_the_pager_keeps_the_filters_and_drops_the_old_cursor(make, caseworker, thirty_drafts):
+    first = caseworker.get("/referrals?status=draft&urgency=routine")
+    second = caseworker.get(pager_link(raw(first), "next"))
+
+    links = pager_links(raw(first))["next"]
+    assert links["status"] == "draft" and links["urgency"] == "routine" and set(links) == {
+        "path", "status", "urgency", "before"}
+    assert set(pager_links(raw(second))["prev"]) == {"path", "status", "urgency", "after"}
+    assert set(pager_links(raw(second))["first"]) == {"path", "status", "urgency"}
+
+
+def test_a_referral_changed_while_reading_does_not_shift_the_next_page(make, caseworker, thirty_drafts):
+    """With page numbers, a new change pushes the first page's last row onto the next one, shown twice."""
+    first = caseworker.get("/referrals?status=draft")
+    clock.freeze(NOW + timedelta(minutes=1))
+    make.referral(pool=make.pool(), child=a_girl_of_13(make, caseworker))
+
+    second = caseworker.get(pager_link(raw(first), "next"))
+
+    assert listed(second) == thirty_drafts[25:]
+
+
+@pytest.mark.parametrize("most_across", [200, 2], ids=["each pool apart", "all pools at once"])
+@pytest.mark.parametrize("reader", ["shelter_staff", "guardianship"])
+def test_shelter_staff_and_guardianship_page_through_all_their_pools_latest_change_first(make, login_as, reader,
+                                                                                         most_across, monkeypatch):
+    """Their referrals are those of several pools, each read on its own (or, when they see
+    very many pools, all at once): the pages still run in one order across them all, and
+    other shelters' referrals and drafts stay out."""
+    monkeypatch.setattr(paging, "MOST_ACROSS", most_across)
+    shelter = make.shelter()
+    pools = [make.pool(shelter=shelter, capacity=30) for _ in range(3)]
+    other_organization_elsewhere = make.shelter(region=make.region())
+    made = [make.referral(pool=pools[i % 3], status="submitted") for i in range(31)]
+    make.referral(pool=make.pool(shelter=other_organization_elsewhere), status="submitted")
+    make.referral(pool=pools[0])  # a draft
+    for i, referral in enumerate(made):
+        referral.status_changed_at = NOW - timedelta(minutes=(i * 7) % 12)
+    db.session.commit()
+    person = login_as(make.actor_for("accept" if reader == "shelter_staff" else "approve", made[0]))
+
+    first = person.get("/referrals")
+    second = person.get(pager_link(raw(first), "next"))
+    back = person.get(pager_link(raw(second), "prev"))
+
+    assert listed(first) == listed(back) == latest_change_first(made)[:25]
+    assert listed(second) == latest_change_first(made)[25:]
+    assert set(pager_links(raw(second))) == {"first", "prev"}
+
+
+def test_a_list_that_fits_one_page_has_no_pager(make, caseworker):
+    make.referral(child=a_girl_of_13(make, caseworker))
+
+    assert pager_links(raw(caseworker.get("/referrals"))) == {}
 
 
 def test_htmx_gets_only_the_referral_list(make, caseworker):
@@ -687,8 +766,9 @@ def test_a_normal_request_gets_the_whole_referral_list_page(make, caseworker):
 
 
 @pytest.mark.parametrize("query", ["status=lost", "status=DRAFT", "region=abc", "region=999999", "region=-1",
-                                   "urgency=asap", "page=0", "page=abc", "page=-2", "page=1e3",
-                                   "page=99999999999999999999"])
+                                   "urgency=asap", "before=abc", "after=-2", "before=20260302T120000000000",
+                                   "before=20261302T120000000000.4", "after=20260302T120000000000.99999999999",
+                                   "before=20260302T120000000000.4&after=20260302T120000000000.9"])
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
 def test_bad_list_filters_answer_400_with_a_message(caseworker, query, htmx):
     response = caseworker.get(f"/referrals?{query}", htmx=htmx)
@@ -699,6 +779,17 @@ def test_bad_list_filters_answer_400_with_a_message(caseworker, query, htmx):
         assert_fragment_only(response, "referral-list")
     else:
         assert_whole_page(response)
+
+
+def test_a_cut_off_page_link_says_to_follow_the_lists_own_links(caseworker, thirty_drafts):
+    cursor = pager_links(raw(caseworker.get("/referrals?status=draft")))["next"]["before"]
+
+    cut_off = cursor.rpartition(".")[0] + "."  # the time without the id: no row of the list
+
+    response = caseworker.get(f"/referrals?status=draft&before={cut_off}")
+
+    assert response.status_code == 400
+    assert messages(response) == ["Page: Not a page of this list: follow the list's own Next and Previous links."]
 
 
 @pytest.mark.parametrize("status, action", [("submitted", "accept"), ("submitted", "decline"),

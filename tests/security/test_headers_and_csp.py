@@ -316,7 +316,7 @@ ERRORS = [
     ("caseworker", "GET", "/beds?age=abc", 400),
     ("caseworker", "GET", "/beds?region=<script>alert(1)</script>", 400),
     ("caseworker", "GET", "/referrals?status=bogus", 400),
-    ("caseworker", "GET", "/children?page=-4", 400),
+    ("caseworker", "GET", "/children?before=-4", 400),
     ("admin", "GET", "/audit?date_from=yesterday", 400),
     ("caseworker", "POST", "/notifications/read", 400),  # without its CSRF token
     ("caseworker", "GET", "/logout", 405),
