@@ -129,7 +129,8 @@ def board(f: BoardFilter, number: int = 1, at: datetime | None = None) -> BoardP
 # What a page of the board shows of each pool, beside the words every page repeats: if none
 # of it changed, neither did the page. Holds do not bump a pool's version, so they count here.
 _SHOWN = (BedPool.id, BedPool.version, BedPool.capacity, BedPool.held, BedPool.occupied,
-          BedPool.out_of_service, BedPool.last_confirmed_at, BedPool.label, Shelter.name, Shelter.region_id)
+          BedPool.out_of_service, BedPool.last_confirmed_at, BedPool.label, Shelter.name, Shelter.region_id,
+          Region.name, Region.name_ru, Region.name_en)
 
 
 def board_state(f: BoardFilter, number: int = 1, at: datetime | None = None) -> list[tuple]:
@@ -144,7 +145,8 @@ def board_state(f: BoardFilter, number: int = 1, at: datetime | None = None) -> 
 def shown_state(page: BoardPage) -> list[tuple]:
     """board_state, read off a page already loaded."""
     return [(p.id, p.version, p.capacity, p.held, p.occupied, p.out_of_service, p.last_confirmed_at, p.label,
-             p.shelter.name, p.shelter.region_id, p.overdue_holds) for p in page.pools] + [page.more]
+             p.shelter.name, p.shelter.region_id, p.shelter.region.name, p.shelter.region.name_ru,
+             p.shelter.region.name_en, p.overdue_holds) for p in page.pools] + [page.more]
 
 
 def board_version(state: list[tuple], at: datetime, fresh_hours: int, stale_hours: int, *context) -> str:

@@ -190,3 +190,17 @@ def test_a_poll_with_bad_filters_is_refused_as_a_page_would_be(reader):
     response = poll(reader, "/beds?age=99", "anything")
     assert response.status_code == 400
     assert "Age must be between 0 and 17." in response.get_data(as_text=True)
+
+
+def test_a_shelter_or_region_renamed_draws_the_board_again(home, reader):
+    version = version_of(reader.get("/beds", htmx=True))
+    home["region"].name = "Home, renamed"
+    db.session.commit()
+    answer = poll(reader, "/beds", version)
+    assert answer.status_code == 200 and "Home, renamed" in answer.get_data(as_text=True)
+
+    version = version_of(answer)
+    home["pool"].shelter.name = "Shelter, renamed"
+    db.session.commit()
+    answer = poll(reader, "/beds", version)
+    assert answer.status_code == 200 and "Shelter, renamed" in answer.get_data(as_text=True)
