@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
-from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy import Select, and_, case, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -28,7 +28,7 @@ from ..paging import Page, newest_first
 from ..words import word
 from .models import (
     ACCEPTED, APPROVED, CHILD_SEXES, DECLINE_CODES, DECLINED, DRAFT, EXPIRED, HOLDING, LIVE, NEEDS, PLACED,
-    REJECTED, SUBMITTED, DISCHARGED, WITHDRAWN, Child, DemandSignal, Referral, ReferralEvent, age_band,
+    REJECTED, SUBMITTED, DISCHARGED, URGENCIES, WITHDRAWN, Child, DemandSignal, Referral, ReferralEvent, age_band,
 )
 from .names import fold, name_key
 
@@ -883,14 +883,19 @@ class QueueSection:
     referrals: list
 
 
+def most_urgent_first():
+    """Emergencies, then urgent referrals, then routine ones (URGENCIES is in rising order)."""
+    return case({urgency: -rank for rank, urgency in enumerate(URGENCIES)}, value=Referral.urgency, else_=0)
+
+
 def work_queue(user: User) -> list[QueueSection]:
-    """What waits on this person, oldest first."""
+    """What waits on this person, most urgent first and, within an urgency, oldest first."""
     at = now()
     base = visible_referrals(user).options(joinedload(Referral.child))  # each row shows its case reference
-    oldest = Referral.status_changed_at.asc()
+    order = (most_urgent_first(), Referral.status_changed_at.asc(), Referral.id.asc())
 
     def section(key, title, empty, query):
-        return QueueSection(key, title, empty, list(db.session.scalars(query.order_by(oldest).limit(50))))
+        return QueueSection(key, title, empty, list(db.session.scalars(query.order_by(*order).limit(50))))
 
     if user.role == CASEWORKER:
         return [

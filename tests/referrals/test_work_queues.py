@@ -1,4 +1,5 @@
-"""The work queue on the home page: what waits on each person, oldest first, with how long
+"""The work queue on the home page: what waits on each person, most urgent and then oldest
+first, with how long
 it has waited; and the notifications that tell the next person a referral moved."""
 import re
 from datetime import timedelta
@@ -72,6 +73,28 @@ def test_caseworker_sees_drafts_oldest_first_with_how_long_they_waited(make, log
     parts = queue(login_as(caseworker_user).get("/"))
 
     assert parts["drafts"] == [(first.id, "3 h 00 min"), (second.id, "2 h 00 min")]
+
+
+@pytest.mark.parametrize("role, part, status", [
+    ("caseworker", "drafts", "draft"), ("shelter_staff", "to_answer", "submitted"),
+    ("guardianship", "decisions", "accepted"), ("shelter_staff", "arrivals", "approved"),
+])
+def test_every_queue_puts_the_most_urgent_first_and_then_the_oldest(make, login_as, role, part, status):
+    """A routine referral that has waited longest still comes after an emergency sent a minute ago."""
+    caseworker = make.user("caseworker")
+    shelter = make.shelter()
+    pool = make.pool(shelter, capacity=10)
+    made = {}
+    for minutes, urgency in ((0, "routine"), (10, "urgent"), (20, "emergency"), (30, "routine"), (40, "emergency")):
+        at(NOW + timedelta(minutes=minutes))
+        made[minutes] = refer(make, caseworker, status, urgency=urgency, pool=pool)
+    at(NOW + timedelta(hours=1))
+    reader = {"caseworker": caseworker, "shelter_staff": make.user("shelter_staff", organization=shelter.organization),
+              "guardianship": make.user("guardianship", organization=make.organization(kind="state", region=shelter.region))}[role]
+
+    shown = [referral_id for referral_id, _waited in queue(login_as(reader).get("/"))[part]]
+
+    assert shown == [made[20].id, made[40].id, made[10].id, made[0].id, made[30].id]
 
 
 def test_caseworker_sees_answers_received_oldest_first(make, login_as, caseworker_user):
