@@ -40,7 +40,10 @@ def _settled(pool: BedPool) -> int:
         overdue, placed = referrals.overdue_and_placed(pool.id, now())
     else:
         overdue, placed = pool.overdue_holds, pool.placed_children
-    if overdue and referrals.expire_overdue_holds(pool_id=pool.id):
+    if overdue:
+        # Read again even if another server closed them first: `held` has moved either way,
+        # and the holds counted as overdue no longer are.
+        referrals.expire_overdue_holds(pool_id=pool.id)
         db.session.refresh(pool)
     return placed
 

@@ -38,7 +38,7 @@ def board():
     at = now()
     form = BoardFilterForm(formdata=request.args, region=str(current_user.region_id))
     seen = request.headers.get(BOARD_VERSION_HEADER) if request.headers.get(POLL_HEADER) == "1" else None
-    if seen:
+    if seen and _is_id(form.region.data):
         form.region.validate_choice = False  # a region that names none shows no pool, and changes nothing
         if form.validate():
             f, number = _board_filter(form), form.page.data or 1
@@ -55,6 +55,12 @@ def board():
     return page_or_fragment("beds/board.html", "beds/_board.html", form=form, page=page,
                             version=_board_version(availability.shown_state(page), f, number, at),
                             refresh_seconds=current_app.config["BOARD_REFRESH_SECONDS"])
+
+
+def _is_id(value: str | None) -> bool:
+    """Empty (all regions) or a number a region's id could be; anything else is for the
+    whole check of the filters to refuse."""
+    return not value or (value.isdigit() and int(value) <= 2**31 - 1)
 
 
 def _board_filter(form: BoardFilterForm) -> availability.BoardFilter:

@@ -133,9 +133,24 @@ class Overview:
         the capacity, the free beds would tell how many are taken."""
         return NOT_SHOWN if is_hidden(row.occupied, self.reader) else str(row.free)
 
+    def shortfall_free(self, row: "Shortfall") -> str:
+        """A short region's free beds now, as the table of beds by region shows them."""
+        beds = next((r for r in self.regions if r.region.id == row.region.id), None)
+        return self.free_beds(beds) if beds is not None else str(row.free)
+
+    def group_free(self, row: GroupBeds) -> str:
+        """Free beds for a sex and age group, unless fewer than five of the group's beds are
+        taken: the group's pools may all be in one region, and beside its capacity the free
+        beds would tell a hidden count."""
+        return NOT_SHOWN if is_hidden(row.capacity - row.free, self.reader) else str(row.free)
+
     @property
     def leaves_out_free_beds(self) -> bool:
         return any(is_hidden(r.occupied, self.reader) for r in self.regions)
+
+    @property
+    def leaves_out_group_free_beds(self) -> bool:
+        return any(is_hidden(g.capacity - g.free, self.reader) for g in self.groups)
 
     def _total(self, parts: list[int], shown) -> str:
         """A total over regions, unless one of its parts is hidden: the total less the parts

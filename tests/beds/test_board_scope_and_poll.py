@@ -204,3 +204,10 @@ def test_a_shelter_or_region_renamed_draws_the_board_again(home, reader):
     db.session.commit()
     answer = poll(reader, "/beds", version)
     assert answer.status_code == 200 and "Shelter, renamed" in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("region", ["abc", "99999999999999999999", "-1"])
+def test_a_poll_naming_a_region_that_cannot_be_one_is_refused_as_a_page_would_be(reader, region):
+    response = poll(reader, f"/beds?region={region}", "anything")
+    assert response.status_code == 400
+    assert "Not a valid choice" in response.get_data(as_text=True)

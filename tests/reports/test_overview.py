@@ -134,12 +134,14 @@ def shortfalls(overview):
 @pytest.mark.parametrize("role, children", [
     ("admin", {"placed": ["1"], "waiting": ["4", "1", "1"], "shortfall": [["3", "0", "0"], ["0", "1", "1"],
                                                                         ["1", "0", "0"]],
-               "free": ["8", "1", "0"], "totals": ("9", 19, "3", "1")}),
+               "free": ["8", "1", "0"], "totals": ("9", 19, "3", "1"), "shortfall_free": ["0", "1", "8"],
+               "groups": {("female", "12–14"): "3", ("male", "6–11"): "2", ("any", "0–5"): "4"}}),
     # Alpha's three occupied beds are "<5"; its free beds beside its capacity would tell them,
     # and so would the totals less the other regions.
     ("oversight", {"placed": ["<5"], "waiting": ["<5", "<5", "<5"],
                    "shortfall": [["<5", "0", "0"], ["0", "<5", "<5"], ["<5", "0", "0"]],
-                   "free": ["—", "1", "0"], "totals": ("—", 19, "—", "—")}),
+                   "free": ["—", "1", "0"], "totals": ("—", 19, "—", "—"), "shortfall_free": ["0", "1", "—"],
+                   "groups": {("female", "12–14"): "3", ("male", "6–11"): "—", ("any", "0–5"): "—"}}),
 ])
 def test_the_country_overview_counts_every_figure_of_the_known_history(make, history, role, children):
     overview = situation(history.person(role))
@@ -148,6 +150,11 @@ def test_the_country_overview_counts_every_figure_of_the_known_history(make, his
     assert beds(overview) == {"Alpha": (3 + 2 + 3, 17, 3), "Beta": (1, 2, 0), "Gamma": (0, 0, 0)}
     assert [r.region.name for r in overview.regions] == ["Alpha", "Beta", "Gamma"]
     assert [overview.free_beds(r) for r in overview.regions] == children["free"]
+    # The shortfall table shows the same free beds as the table of regions.
+    assert [overview.shortfall_free(s) for s in overview.shortfalls] == children["shortfall_free"]
+    # A group with one to four beds taken (of its capacity) keeps its free beds from oversight.
+    assert {(g.sex, g.band): overview.group_free(g) for g in overview.groups
+            if (g.sex, g.band) in (("female", "12–14"), ("male", "6–11"), ("any", "0–5"))} == children["groups"]
     assert (overview.free_total, overview.capacity_total, overview.occupied_total,
             overview.placed_total) == children["totals"]
     assert groups(overview) == {
@@ -217,6 +224,8 @@ def test_oversight_signs_in_to_the_overview_with_small_counts_of_children_hidden
     assert 'hx-get="/overview"' in page and "every 30s" in page
     assert "&lt;5" in page  # one child placed in Alpha, four waiting for an answer
     assert "because the free beds beside the capacity would tell how many children" in page
+    assert "of a group's beds are taken" in page
+    assert "<td class=\"num\" data-label=\"Free beds now\">8</td>" not in page  # Alpha's, in the shortfall table
     assert "they are not listed, so that no child can be singled out" in page  # two holds run out today
     assert '<a href="tel:+994220000002">+994 22 000 00 02</a>' in page
     assert "Gamma" in page and "Quiet House" in page
@@ -227,6 +236,7 @@ def test_oversight_signs_in_to_the_overview_with_small_counts_of_children_hidden
 def test_an_admin_sees_the_counts_themselves(history, login_as):
     page = login_as(history.person("admin")).get("/").get_data(as_text=True)
     assert "&lt;5" not in page and "—" not in page
+    assert '<td class="num" data-label="Free beds now">8</td>' in page  # Alpha's, in the shortfall table
     assert "Situation overview" in page and "Nothing waits on you here" not in page
     assert NAME not in page and FAMILY not in page
 
