@@ -69,7 +69,7 @@ TABLE = {
     # child, which they did above (referrals.act, a route registered before these); before
     # that it is 404 for them (tests/referrals/test_case_notes.py).
     ("notes.child_notes", "GET"): CHILD_NAME,
-    ("notes.write_note", "POST"): CHILD_NAME,
+    ("notes.child_notes", "POST"): CHILD_NAME,
     ("search.search", "GET"): row(oversight=FORBIDDEN, admin=FORBIDDEN),
     ("referrals.referrals", "GET"): row(oversight=FORBIDDEN, admin=FORBIDDEN),
     ("referrals.new_referral", "GET"): CASEWORKERS,

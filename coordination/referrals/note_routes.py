@@ -30,9 +30,12 @@ def newest_notes(child):
     return notes.notes_of(child, per_page=NEWEST_SHOWN)
 
 
-@bp.get(f"/children/<{ID}:child_id>/notes")
+@bp.route(f"/children/<{ID}:child_id>/notes", methods=["GET", "POST"])
 def child_notes(child_id: int):
+    """The child's notes, newest first, a page at a time; a POST adds one (`_write_note`)."""
     child = named_child_for(current_user, child_id) or abort(404)
+    if request.method == "POST":
+        return _write_note(child)
     form = NotesPageForm(formdata=request.args)
     status, page = 200, None
     if form.validate():
@@ -46,11 +49,10 @@ def child_notes(child_id: int):
                             whole_list=True)
 
 
-@bp.post(f"/children/<{ID}:child_id>/notes")
-def write_note(child_id: int):
+def _write_note(child):
     """Add a note; back to the page it was written on (303), or, for htmx, the notes again
     with the form emptied. A refusal shows the note as typed, with the reason, and keeps nothing."""
-    child = named_child_for(current_user, child_id) or abort(404)
+    child_id = child.id
     form = NoteForm()
     back = form.back.data if BACK.fullmatch(form.back.data or "") else ""
     status = 422
