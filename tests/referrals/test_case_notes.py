@@ -238,3 +238,13 @@ def test_anonymizing_blanks_the_notes_text_and_keeps_who_wrote_when(app, make, l
     refused = caseworker.post(f"/children/{child.id}/notes", {"body": "one more"})
     assert refused.status_code == 422 and "anonymized" in refused.get_data(as_text=True)
     assert kept_referral.status == "placed"
+
+
+def test_the_database_itself_refuses_a_note_longer_than_the_limit(case):
+    from sqlalchemy.exc import IntegrityError
+
+    db.session.add(CaseNote(child_id=case["child"].id, author_id=case["caseworker"].id,
+                            organization_id=case["caseworker"].organization_id, body="x" * (NOTE_MAX_LENGTH + 1)))
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()
