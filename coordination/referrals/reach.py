@@ -8,7 +8,7 @@ their shelters accepted; guardianship officers those of the children referred (p
 draft) to a shelter of their region; oversight and admin never a name. A caseworker's
 organization is always the child's: only the child's organization refers the child.
 """
-from sqlalchemy import Select, exists, false, select
+from sqlalchemy import Select, false, select
 
 from ..accounts.models import CASEWORKER, GUARDIANSHIP, SHELTER_STAFF, User
 from ..beds.models import BedPool, Shelter
@@ -21,12 +21,14 @@ def names_seen_by(user: User):
     """The condition a child meets when `user` may see the child's name."""
     if user.role == CASEWORKER:
         return Child.organization_id == user.organization_id
-    referred_there = (exists().where(Referral.child_id == Child.id, Referral.pool_id == BedPool.id,
-                                     BedPool.shelter_id == Shelter.id))
+    # The children of the referrals they see, read from those referrals (a few shelters' or a
+    # region's), never by asking of every child in the country whether it was referred there.
+    referred_there = (select(Referral.child_id).join(BedPool, Referral.pool_id == BedPool.id)
+                      .join(Shelter, BedPool.shelter_id == Shelter.id))
     if user.role == SHELTER_STAFF:
-        return referred_there.where(keeps_shelter(user, Shelter), Referral.accepted_at.is_not(None))
+        return Child.id.in_(referred_there.where(keeps_shelter(user, Shelter), Referral.accepted_at.is_not(None)))
     if user.role == GUARDIANSHIP:
-        return referred_there.where(guards_region_of(user, Shelter), Referral.status != DRAFT)
+        return Child.id.in_(referred_there.where(guards_region_of(user, Shelter), Referral.status != DRAFT))
     return false()
 
 
