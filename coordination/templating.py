@@ -48,12 +48,14 @@ def can(user, question: str) -> bool:
     that templates never compare roles themselves."""
     from .admin.services import may_administer
     from .audit.services import may_browse
+    from .referrals.reach import may_see_any_name
     from .referrals.services import may_list_referrals, works_with_children
     from .reports.scope import may_read_aggregates
 
     return {
         "work_with_children": works_with_children,  # register, list and refer children
         "list_referrals": may_list_referrals,
+        "find_children": may_see_any_name,  # the search in the header
         "browse_audit": may_browse,
         "administer": may_administer,
         "read_reports": may_read_aggregates,

@@ -104,6 +104,11 @@ class _Shape(HTMLParser):
         return written(find_main(root) or root)
 
 
+# Pages whose address alone shows little: each is also visited with these queries (the
+# search in the header shows its results only when asked for something).
+QUERIES = {"search.search": ["?q=Aysel"]}
+
+
 def pages_for(app, world: World, user, shapes: set[str]) -> list[str]:
     """Every address that shows `user` a whole page, and one that refuses them (403), if
     any, less those whose <main> has a shape in `shapes` (which it adds to). The first page
@@ -115,6 +120,7 @@ def pages_for(app, world: World, user, shapes: set[str]) -> list[str]:
             continue
         urls = addresses(rule, world)
         assert not isinstance(urls, str), urls  # test_headers_and_csp names the route to teach
+        urls = urls + [url + query for url in urls for query in QUERIES.get(rule.endpoint, [])]
         for url in urls:
             response = client.get(url)
             if response.status_code in (200, 403) and _is_whole_page(response):

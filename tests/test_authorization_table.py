@@ -27,6 +27,9 @@ POOL_STAFF = row(caseworker=FORBIDDEN, guardianship=FORBIDDEN, oversight=FORBIDD
 # Everyone involved in the referral sees it; admin and oversight never see one.
 READERS_OF_AGGREGATES = row(caseworker=FORBIDDEN, shelter_staff=FORBIDDEN)
 REFERRAL = row(oversight=NOT_FOUND, admin=NOT_FOUND)
+# Whoever may see the child's name (caseworkers of its organization, shelter staff who
+# accepted the child, the region's guardianship); never oversight or admin.
+CHILD_NAME = row(oversight=NOT_FOUND, admin=NOT_FOUND)
 
 # (endpoint, method) -> who gets what. The subjects are related to the world's records:
 # the caseworker's organization referred the child, the shelter staff run the pool, the
@@ -62,6 +65,12 @@ TABLE = {
     ("referrals.change_child_languages", "POST"): CHILD_RECORD,
     ("referrals.edit_child", "GET"): CHILD_RECORD,
     ("referrals.edit_child", "POST"): CHILD_RECORD,
+    # Case notes go with the child's name. The shelter's staff see it once they accepted the
+    # child, which they did above (referrals.act, a route registered before these); before
+    # that it is 404 for them (tests/referrals/test_case_notes.py).
+    ("notes.child_notes", "GET"): CHILD_NAME,
+    ("notes.child_notes", "POST"): CHILD_NAME,
+    ("search.search", "GET"): row(oversight=FORBIDDEN, admin=FORBIDDEN),
     ("referrals.referrals", "GET"): row(oversight=FORBIDDEN, admin=FORBIDDEN),
     ("referrals.new_referral", "GET"): CASEWORKERS,
     ("referrals.new_referral", "POST"): CASEWORKERS,

@@ -74,6 +74,7 @@ SENTENCES = {
     "child.languages": _l("%(actor)s changed the languages of %(object)s"),
     "child.update": _l("%(actor)s corrected the record of %(object)s"),
     "child.anonymize": _l("%(actor)s removed the names and personal details of %(object)s"),
+    "child.note": _l("%(actor)s wrote a case note on %(object)s"),
     "anonymize.run": _l("%(actor)s anonymized the records of children whose referrals all ended long ago"),
     "referral.draft": _l("%(actor)s drafted a referral of %(case)s (no. %(number)s)"),
     "referral.submitted": _l("%(actor)s submitted the referral of %(case)s (no. %(number)s); a bed is held"),
@@ -111,6 +112,7 @@ ACTIONS = {
     "child.view_list": _l("Children's names seen in a list"),
     "child.consent": _l("Consent recorded"), "child.languages": _l("Child's languages changed"),
     "child.update": _l("Child's record corrected"), "child.anonymize": _l("Child's record anonymized"),
+    "child.note": _l("Case note written"),
     "anonymize.run": _l("Old records anonymized"),
     "referral.draft": _l("Referral drafted"), "referral.submitted": _l("Referral submitted"),
     "referral.accepted": _l("Referral accepted"), "referral.declined": _l("Referral declined"),
@@ -131,7 +133,7 @@ OBJECTS = {
 # The pages that list children's names (a child.view_list event's object), in words.
 PAGES = {
     "children list": _l("the list of children"), "likely duplicates": _l("a warning of likely duplicates"),
-    "referral form": _l("the new referral form"),
+    "referral form": _l("the new referral form"), "search results": _l("the results of a search for a child"),
 }
 # Of a list's case references, how many its event lists by name.
 LISTED_CASES = 10

@@ -130,3 +130,30 @@ class ChildFilterForm(Form):
                     filters=[lambda v: v.strip() if isinstance(v, str) else v])
     before = PageCursorField()
     after = PageCursorField()
+
+
+class NoteForm(Form):
+    """A new case note. Its length and emptiness are the service's to judge (notes.note_problem),
+    so that one refusal says it in the same words wherever the note is written from."""
+    body = TextAreaField(_l("New note"))
+    back = HiddenField()
+
+
+class NotesPageForm(Form):
+    class Meta:
+        csrf = False
+
+    before = PageCursorField()
+    after = PageCursorField()
+
+
+class ChildSearchForm(Form):
+    """The search in every page's header."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Find a child"), validators=[Optional(), Length(max=200)],
+                    filters=[lambda v: v.strip() if isinstance(v, str) else v])
+    before = PageCursorField()
+    after = PageCursorField()

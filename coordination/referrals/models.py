@@ -195,3 +195,35 @@ class DemandSignal(db.Model):
     seen_key: Mapped[str] = mapped_column(String(64), unique=True)
 
     region: Mapped[Region | None] = relationship()
+
+
+# The most a case note may say; the database holds to it too (check constraint case_note_length).
+NOTE_MAX_LENGTH = 4000
+
+
+class CaseNote(db.Model):
+    """A note on a child's case by someone who may see the child's name: what was said,
+    who said it, for which organization, and when. Rows are only ever inserted (a
+    correction is a new note); `flask anonymize` alone blanks the text, with the child's
+    names. The note's text is never in the audit trail, a notification or an e-mail."""
+
+    __table_args__ = (
+        CheckConstraint(f"length(body) <= {NOTE_MAX_LENGTH}", name="case_note_length"),
+        # A child's notes, newest first, a page at a time by keyset (paging.py).
+        Index("ix_case_note_child_created", "child_id", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    # The author's organization when the note was written (people change organizations).
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    body: Mapped[str] = mapped_column(Text, default="")
+
+    child: Mapped[Child] = relationship()
+    author: Mapped[User] = relationship()
+    organization: Mapped[Organization] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<CaseNote {self.id} on child {self.child_id}>"

@@ -21,9 +21,10 @@ from ..transactions import commit_keeping_loaded
 from ..notifications.services import mark_read_for_referral
 from ..views import back_to, carry_out
 from ..words import word
-from . import services
-from .forms import (ChildFilterForm, ChildForm, ChildLanguagesForm, ChildRecordForm, ConsentForm, MoveForm,
+from . import notes, services
+from .forms import (ChildFilterForm, ChildForm, ChildLanguagesForm, ChildRecordForm, ConsentForm, MoveForm, NoteForm,
                     ReferralFilterForm, ReferralForm, RepointForm)
+from .note_routes import newest_notes
 from .models import Referral
 
 bp = Blueprint("referrals", __name__)
@@ -114,7 +115,14 @@ def _child_page(child, languages_form: ChildLanguagesForm | None = None, consent
                            languages_form=languages_form,
                            correction_refusal=services.correction_refusal(current_user, child),
                            history=audit_sentences.read(history, links=False),
-                           suggestions=services.suggest_pools(child, limit=5)), status
+                           suggestions=services.suggest_pools(child, limit=5),
+                           **_notes_context(child, url_for(".child", child_id=child.id))), status
+
+
+def _notes_context(child, back: str) -> dict:
+    """The newest case notes and the form to add one, for a page that shows the child's name."""
+    return {"case_notes": newest_notes(child), "note_form": NoteForm(formdata=None), "notes_back": back,
+            "paging_form": None, "whole_list": False}
 
 
 @bp.route(f"/children/<{ID}:child_id>/edit", methods=["GET", "POST"])
@@ -189,7 +197,7 @@ def print_child(child_id: int):
     child = services.child_for(current_user, child_id) or abort(404)
     services.record_name_view(child, "print")
     db.session.commit()
-    return render_template("referrals/print.html", child=child)
+    return render_template("referrals/print.html", child=child, case_notes=notes.all_notes_of(child))
 
 
 # Where the consent form may send the person back to: a referral's page.
@@ -337,6 +345,9 @@ def _referral_context(referral: Referral, error: str | None = None, no_bed: bool
         "consent_form": ConsentForm() if not referral.child.has_consent else None,
         "can_repoint": referral.status == "draft" and services.plays(
             current_user, services.REFERRING_CASEWORKER, referral),
+        # Case notes go with the child's name: only a page that shows the name shows them.
+        **(_notes_context(referral.child, url_for(".referral", referral_id=referral.id))
+           if show_name and not wants_fragment() else {"case_notes": None}),
     }
 
 

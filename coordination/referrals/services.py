@@ -28,7 +28,7 @@ from ..paging import Page, newest_first
 from ..words import word
 from .models import (
     ACCEPTED, APPROVED, CHILD_SEXES, DECLINE_CODES, DECLINED, DRAFT, EXPIRED, HOLDING, LIVE, NEEDS, PLACED,
-    REJECTED, SUBMITTED, DISCHARGED, URGENCIES, WITHDRAWN, Child, DemandSignal, Referral, ReferralEvent, age_band,
+    REJECTED, SUBMITTED, DISCHARGED, URGENCIES, WITHDRAWN, CaseNote, Child, DemandSignal, Referral, ReferralEvent, age_band,
 )
 from .names import fold, name_key
 
@@ -940,8 +940,9 @@ def repoint_draft(referral: Referral, pool: BedPool, user: User) -> Referral:
 # --- data protection -------------------------------------------------------------------------
 
 def anonymize_ended_before(cutoff: datetime) -> list[Child]:
-    """Remove names, birth dates and free text from children whose referrals all ended
-    before `cutoff` (and children never referred, registered before it). What the reports
+    """Remove names, birth dates and free text (case notes' text among it) from children
+    whose referrals all ended before `cutoff` (and children never referred, registered
+    before it). What the reports
     count stays: sex, age in years, nationality, languages, needs, region and every date
     and status of the referrals."""
     ended_late_or_live = exists().where(
@@ -964,6 +965,8 @@ def anonymize_ended_before(cutoff: datetime) -> list[Child]:
             # The one exception to the timeline being append-only: its free text goes too.
             db.session.execute(update(ReferralEvent).where(ReferralEvent.referral_id.in_(referral_ids))
                                .values(reason_text=""))
+        # A note stays (who wrote on the case, and when); what it said goes, as a name would.
+        db.session.execute(update(CaseNote).where(CaseNote.child_id == child.id).values(body=""))
         audit.record("child.anonymize", "child", child.id, {"case_reference": child.case_reference})
     audit.record("anonymize.run", "child", "", {"ended_before": cutoff.isoformat(), "children": len(children)})
     db.session.flush()

@@ -259,6 +259,7 @@ def test_pages_with_a_childs_data_are_never_stored(app, small_world):
     for client, url in [(caseworker, f"/children/{child.id}"), (caseworker, f"/children/{child.id}/print"),
                         (caseworker, f"/referrals/{referral.id}"), (guardian, f"/referrals/{referral.id}"),
                         (staff, f"/referrals/{referral.id}"), (caseworker, "/children"),
+                        (staff, f"/children/{child.id}/notes"), (guardian, f"/search?q={child.given_name}"),
                         (caseworker, f"/referrals/new?child={world.child_unreferred.id}")]:
         for htmx in (False, True):
             response = client.get(url, htmx=htmx)
