@@ -65,6 +65,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .audit.routes import bp as audit_bp
     from .beds.routes import bp as beds_bp
     from .core.routes import bp as core_bp
+    from .escalations.routes import bp as escalations_bp
     from .notifications.routes import bp as notifications_bp
     from .referrals.routes import bp as referrals_bp
     from .reports.routes import bp as reports_bp
@@ -73,6 +74,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(core_bp)
     app.register_blueprint(beds_bp)
     app.register_blueprint(referrals_bp)
+    app.register_blueprint(escalations_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(reports_bp)
