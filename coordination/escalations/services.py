@@ -135,8 +135,9 @@ def _record_once(referral: Referral, since: datetime, level: int, audience: str,
     dialect = db.session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        return db.session.execute(insert(Escalation).values(**values).on_conflict_do_nothing(
-            index_elements=key)).rowcount == 1
+        made = db.session.execute(insert(Escalation).values(**values).on_conflict_do_nothing(
+            index_elements=key).returning(Escalation.id)).scalar()
+        return made is not None
     try:
         with db.session.begin_nested():
             db.session.add(Escalation(**values))
