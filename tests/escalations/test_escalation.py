@@ -146,7 +146,7 @@ def test_a_run_after_a_long_pause_makes_each_missed_step_once(cast):
     assert len(told(referral, "escalation.caseworker.actors")) == 1
 
 
-def test_each_step_is_in_the_audit_trail_as_the_systems(cast):
+def test_each_step_is_in_the_audit_trail_as_the_systems(cast, app):
     referral = cast.referral("submitted")
     escalate_at(T0 + 2 * URGENT + timedelta(minutes=10))
 
@@ -157,6 +157,12 @@ def test_each_step_is_in_the_audit_trail_as_the_systems(cast):
         (1, "actors", "submitted"), (2, "guardianship", "submitted")]
     assert all(e.user_id is None for e in events)
     assert events[1].details["waited_minutes"] == 8 * 60 + 10
+    browser = Client(app)
+    assert browser.login(cast["oversight"].email).status_code == 303
+    trail = browser.get("/audit?action=referral.escalated").get_data(as_text=True)
+    assert trail.count("The system escalated the referral of") == 2
+    assert f">{referral.child.case_reference}</a>" in trail
+    assert "Level 2: escalated to the guardianship and custody body of the region, after 8 h 10 min" in trail
 
 
 # --- a referral that moves on -----------------------------------------------------------------
@@ -257,6 +263,18 @@ def test_the_periodic_command_expires_holds_and_escalates(cast, app):
     assert told(overdue, "escalation.actors") == set()
     again = app.test_cli_runner().invoke(args=["periodic"])
     assert "Expired 0 hold(s)." in again.output and "Escalated 0 step(s)." in again.output
+
+
+def test_expire_holds_alone_still_only_expires(cast, app):
+    cast.referral("submitted")
+    clock.freeze(T0 + 2 * URGENT)
+    db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["expire-holds"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "Expired 0 hold(s)."
+    assert count(Escalation) == 0
 
 
 def test_two_servers_escalating_at_once_make_each_step_once(cast, app):
