@@ -56,6 +56,10 @@ WAITS: dict[str, Wait] = {
     APPROVED: Wait(referrals.POOL_STAFF, (ACTORS, GUARDIANSHIP_BODY, OVERSIGHT)),
     # The guardianship body's decision: its officers are reminded first; above them is only oversight.
     ACCEPTED: Wait(referrals.REGIONAL_GUARDIAN, (ACTORS, OVERSIGHT)),
+    # A status whose wait is measured otherwise brings its own measure, e.g. a placement
+    # made before the decision, the decision due by `decision_due_at`:
+    #   EMERGENCY_PLACED: Wait(referrals.REGIONAL_GUARDIAN, (ACTORS, OVERSIGHT),
+    #                          allowed=lambda r, config: r.decision_due_at - r.status_changed_at),
 }
 
 
