@@ -65,6 +65,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .audit.routes import bp as audit_bp
     from .beds.routes import bp as beds_bp
     from .core.routes import bp as core_bp
+    from .escalations.routes import bp as escalations_bp
     from .notifications.routes import bp as notifications_bp
     from .referrals.note_routes import bp as notes_bp
     from .referrals.routes import bp as referrals_bp
@@ -77,6 +78,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(referrals_bp)
     app.register_blueprint(notes_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(escalations_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(reports_bp)

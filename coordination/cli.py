@@ -14,6 +14,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(serve_demo_command)
     app.cli.add_command(expire_holds_command)
+    app.cli.add_command(periodic_command)
     app.cli.add_command(check_integrity_command)
     app.cli.add_command(verify_audit_command)
     app.cli.add_command(audit_checkpoint_command)
@@ -91,25 +92,48 @@ def serve_demo_command(host: str, port: int) -> None:
     run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
 
 
+def _run_committed(work, what: str):
+    """Run `work` and commit, again from the start after a deadlock (transactions.run_whole)."""
+    from .transactions import TryAgain, run_whole
+
+    def work_and_commit():
+        done = work()
+        db.session.commit()
+        return done
+
+    try:
+        return run_whole(work_and_commit, attempts=current_app.config["TRANSACTION_ATTEMPTS"], what=what)
+    except TryAgain as refusal:
+        raise click.ClickException(refusal.message) from None
+
+
+def _expire_holds() -> None:
+    from .referrals.services import expire_overdue_holds
+
+    expired = _run_committed(expire_overdue_holds, "expire-holds")
+    click.echo(f"Expired {len(expired)} hold(s)." + "".join(
+        f"\n  referral {r.id} ({r.child.case_reference}) in pool {r.pool_id}" for r in expired))
+
+
 @click.command("expire-holds")
 def expire_holds_command() -> None:
     """Close referrals whose bed hold ran out and free their beds. Safe to run every minute
-    from several servers at once."""
-    from .referrals.services import expire_overdue_holds
-    from .transactions import TryAgain, run_whole
+    from several servers at once. (The older name: `periodic` does this and escalates.)"""
+    _expire_holds()
 
-    def expire_and_commit():
-        expired = expire_overdue_holds()
-        db.session.commit()
-        return expired
 
-    try:
-        expired = run_whole(expire_and_commit, attempts=current_app.config["TRANSACTION_ATTEMPTS"],
-                            what="expire-holds")
-    except TryAgain as refusal:
-        raise click.ClickException(refusal.message) from None
-    click.echo(f"Expired {len(expired)} hold(s)." + "".join(
-        f"\n  referral {r.id} ({r.child.case_reference}) in pool {r.pool_id}" for r in expired))
+@click.command("periodic")
+def periodic_command() -> None:
+    """What must happen as time passes: close referrals whose bed hold ran out, then
+    escalate referrals that waited on someone longer than their urgency allows. Safe to run
+    every minute from several servers at once; each in a transaction of its own."""
+    from .escalations.services import escalate_waiting_referrals
+
+    _expire_holds()
+    steps = _run_committed(escalate_waiting_referrals, "escalate")
+    click.echo(f"Escalated {len(steps)} step(s)." + "".join(
+        f"\n  referral {s.referral.id} ({s.referral.child.case_reference}) in {s.referral.status}: "
+        f"level {s.level}, {s.audience}, after {int(s.waited.total_seconds() // 60)} min" for s in steps))
 
 
 @click.command("check-integrity")

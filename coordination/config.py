@@ -126,6 +126,11 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
         "LOGIN_RATE_LIMIT": environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         # How long a submitted referral holds its bed before it expires.
         "HOLD_HOURS": _hours(environ, "HOLD_HOURS", 48),
+        # How long a referral may wait on someone, by urgency, before it escalates; the n-th
+        # escalation comes after n times this (escalations/services.py).
+        "ESCALATE_ROUTINE_HOURS": _hours(environ, "ESCALATE_ROUTINE_HOURS", 24),
+        "ESCALATE_URGENT_HOURS": _hours(environ, "ESCALATE_URGENT_HOURS", 4),
+        "ESCALATE_EMERGENCY_HOURS": _hours(environ, "ESCALATE_EMERGENCY_HOURS", 1),
         # Bed counts confirmed less than FRESH_HOURS ago are fresh; older than STALE_HOURS, stale.
         "FRESH_HOURS": _int(environ, "FRESH_HOURS", 12),
         "STALE_HOURS": _int(environ, "STALE_HOURS", 48),

@@ -116,6 +116,16 @@ class _DayAndTime:
         return said % {"time": self.clock.apply(there, self.locale)}
 
 
+def duration(elapsed: timedelta) -> str:
+    """How long, in hours and minutes: '2 h 05 min'; '3 days 4 h' from two days on."""
+    minutes = max(0, int(elapsed.total_seconds() // 60))
+    if minutes < 60:
+        return _("%(m)s min", m=minutes)
+    if minutes < 48 * 60:
+        return _("%(h)s h %(m)02d min", h=minutes // 60, m=minutes % 60)
+    return _("%(d)s days %(h)s h", d=minutes // 1440, h=minutes % 1440 // 60)
+
+
 def ago(moment: datetime | None) -> str:
     """How long ago, in words: '7 minutes ago', '7 dəqiqə əvvəl', '7 минут назад'."""
     if moment is None:

@@ -15,12 +15,7 @@ def waited_for(moment: datetime | None) -> str:
     """How long something has waited, in hours and minutes: '2 h 05 min'."""
     if moment is None:
         return ""
-    minutes = max(0, int((now() - moment).total_seconds() // 60))
-    if minutes < 60:
-        return _("%(m)s min", m=minutes)
-    if minutes < 48 * 60:
-        return _("%(h)s h %(m)02d min", h=minutes // 60, m=minutes % 60)
-    return _("%(d)s days %(h)s h", d=minutes // 1440, h=minutes % 1440 // 60)
+    return i18n.duration(now() - moment)
 
 
 def freshness_of(pool) -> str:
@@ -48,6 +43,7 @@ def can(user, question: str) -> bool:
     that templates never compare roles themselves."""
     from .admin.services import may_administer
     from .audit.services import may_browse
+    from .escalations.services import may_watch_escalations
     from .referrals.reach import may_see_any_name
     from .referrals.services import may_list_referrals, works_with_children
     from .reports.scope import may_read_aggregates
@@ -59,6 +55,7 @@ def can(user, question: str) -> bool:
         "browse_audit": may_browse,
         "administer": may_administer,
         "read_reports": may_read_aggregates,
+        "watch_escalations": may_watch_escalations,  # oversight's list of referrals nobody answered
     }[question](user)
 
 

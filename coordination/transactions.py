@@ -6,7 +6,10 @@ hold what the other waits for:
 1. Referral rows. First the referral a person acts on (its conditional UPDATE takes the
    row lock); then referrals whose holds ran out, in id order (`expire_overdue_holds`).
    Expiry only touches referrals that hold a bed, never a draft, so nobody waiting on
-   those rows holds the draft that a submission locks first.
+   those rows holds the draft that a submission locks first. Escalation takes a shared
+   lock on each referral it escalates, in id order (`escalate_waiting_referrals`), then
+   inserts that referral's escalation steps (a unique key: another server inserting the
+   same step waits for this one, then inserts nothing), and takes no pool.
 2. Bed pool rows, in id order. A person's step touches one pool; a run of expire-holds
    closes all its referrals first and then releases their beds, pool by pool, in id order.
 3. The audit chain, last. Events recorded during a transaction wait in its session and

@@ -84,6 +84,9 @@ TABLE = {
     ("notifications.count", "GET"): EVERYONE,
     ("notifications.mark_read", "POST"): EVERYONE,
     ("audit.index", "GET"): row(caseworker=FORBIDDEN, shelter_staff=FORBIDDEN, guardianship=FORBIDDEN),
+    # Oversight's list of escalated referrals (case references, never names).
+    ("escalations.index", "GET"): row(caseworker=FORBIDDEN, shelter_staff=FORBIDDEN, guardianship=FORBIDDEN,
+                                      admin=FORBIDDEN),
     ("reports.index", "GET"): READERS_OF_AGGREGATES,
     # One CSV download per report, each /reports/<report>.csv.
     **{(f"reports.{csv_endpoint(key)}", "GET"): READERS_OF_AGGREGATES for key in REPORTS},

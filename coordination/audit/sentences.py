@@ -12,6 +12,7 @@ reason): either could name a child. Everything a page of events needs is loaded 
 per kind of record (`Names.load`), however many events the page holds.
 """
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from flask import url_for
 from flask_babel import gettext as _, lazy_gettext as _l
@@ -21,7 +22,7 @@ from sqlalchemy import select
 from ..accounts.models import Organization, Region, User
 from ..beds.models import BedPool, Shelter
 from ..extensions import db
-from ..i18n import LANGUAGES
+from ..i18n import LANGUAGES, duration
 from ..referrals.models import Child, Referral
 from ..words import record_part, word
 
@@ -87,6 +88,7 @@ SENTENCES = {
     "referral.withdrawn": _l("%(actor)s withdrew the referral of %(case)s (no. %(number)s)"),
     "referral.expired": _l("%(actor)s expired the hold of the referral of %(case)s (no. %(number)s)"),
     "referral.repoint": _l("%(actor)s moved the referral of %(case)s (no. %(number)s) to another bed pool"),
+    "referral.escalated": _l("%(actor)s escalated the referral of %(case)s (no. %(number)s): it waited too long"),
     "audit.checkpoint": _l("%(actor)s made a checkpoint of the audit trail"),
     "audit.export": _l("%(actor)s downloaded the audit trail as a spreadsheet (CSV)"),
 }
@@ -120,6 +122,7 @@ ACTIONS = {
     "referral.placed": _l("Arrival recorded"), "referral.discharged": _l("Discharge recorded"),
     "referral.withdrawn": _l("Referral withdrawn"), "referral.expired": _l("Hold expired"),
     "referral.repoint": _l("Referral moved to another pool"),
+    "referral.escalated": _l("Referral escalated"),
     "audit.checkpoint": _l("Audit checkpoint made"), "audit.export": _l("Audit trail downloaded"),
 }
 
@@ -128,6 +131,14 @@ OBJECTS = {
     "child": _l("Child"), "referral": _l("Referral"), "user": _l("Person"), "organization": _l("Organization"),
     "region": _l("Region"), "shelter": _l("Shelter"), "bed_pool": _l("Bed pool"),
     "role_policy": _l("Sign-in rule"), "audit_head": _l("Audit trail"),
+}
+
+# Whom an escalation told (besides the referring caseworker), by the step's audience.
+ESCALATED_TO = {
+    "actors": _l("Level %(level)s: those who must act were reminded, after %(waited)s of waiting"),
+    "guardianship": _l("Level %(level)s: escalated to the guardianship and custody body of the region, after "
+                       "%(waited)s of waiting"),
+    "oversight": _l("Level %(level)s: escalated to oversight, after %(waited)s of waiting"),
 }
 
 # The pages that list children's names (a child.view_list event's object), in words.
@@ -329,6 +340,11 @@ class _Reader:
             lines.append(_("Reason: %(reason)s", reason=word(details["reason_code"])))
         if isinstance(details.get("pool"), int) and self.pool(details["pool"]):
             lines.append(_("Bed pool: %(pool)s", pool=self.pool(details["pool"])))
+        if event.action == "referral.escalated" and details.get("audience") in ESCALATED_TO:
+            lines.append(str(ESCALATED_TO[details["audience"]]) % {
+                "level": details.get("level", "?"),
+                "waited": duration(timedelta(minutes=details["waited_minutes"] if isinstance(
+                    details.get("waited_minutes"), int) else 0))})
         if event.action == "referral.repoint":
             lines.append(_("From %(before)s to %(after)s",
                            before=self.pool(details.get("from_pool")) or "?",

@@ -13,7 +13,8 @@ class Notification(db.Model):
     """Tells one person that a referral waits on them, or moved, or that something happened
     to an account (sign-ins paused). The text is a key, so it is worded in the reader's
     language when shown, and never carries a child's name; `params` holds what an account
-    notice needs to say (an address, which account), never anything about a child."""
+    notice needs to say (an address, which account), or how long a referral has waited
+    (an escalation: `waited_minutes`, `level`), never anything about a child."""
 
     __table_args__ = (
         Index("ix_notification_unread", "user_id", "read_at"),

@@ -1,4 +1,6 @@
 """In-app notifications: who is told what, and what they have read."""
+from datetime import timedelta
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
@@ -7,7 +9,7 @@ from ..accounts.models import ADMIN, Organization, User
 from ..beds.models import BedPool
 from ..clock import now
 from ..extensions import db
-from ..i18n import when
+from ..i18n import duration, when
 from ..referrals.models import Referral
 from .models import Notification
 
@@ -22,6 +24,18 @@ TEXTS = {
     "referral.discharged": _l("%(ref)s was discharged from %(pool)s."),
     "referral.withdrawn": _l("Referral %(ref)s to %(pool)s was withdrawn."),
     "referral.expired": _l("The hold for %(ref)s in %(pool)s ran out; the referral expired."),
+    # Escalations (escalations/services.py): %(waited)s is how long the referral has waited.
+    "escalation.actors": _l("Reminder: referral %(ref)s to %(pool)s has waited %(waited)s for your step."),
+    "escalation.guardianship": _l("Referral %(ref)s to %(pool)s in your region has waited %(waited)s for the "
+                                  "shelter's step; it is escalated to your guardianship and custody body."),
+    "escalation.oversight": _l("Referral %(ref)s to %(pool)s has waited %(waited)s without the next step; it is "
+                               "escalated to oversight."),
+    "escalation.caseworker.actors": _l("Referral %(ref)s to %(pool)s has waited %(waited)s; those who must act on "
+                                       "it were reminded."),
+    "escalation.caseworker.guardianship": _l("Referral %(ref)s to %(pool)s has waited %(waited)s; it is escalated "
+                                             "to the guardianship and custody body of the region."),
+    "escalation.caseworker.oversight": _l("Referral %(ref)s to %(pool)s has waited %(waited)s; it is escalated to "
+                                          "oversight."),
 }
 # Notices about an account rather than a referral; their params say which address and account.
 ACCOUNT_TEXTS = {
@@ -33,10 +47,10 @@ ACCOUNT_TEXTS = {
 }
 
 
-def notify(users, referral, key: str) -> None:
+def notify(users, referral, key: str, params: dict | None = None) -> None:
     at = now()
-    db.session.add_all(Notification(user_id=user.id, referral_id=referral.id, text_key=key, created_at=at)
-                       for user in users)
+    db.session.add_all(Notification(user_id=user.id, referral_id=referral.id, text_key=key, created_at=at,
+                                    params=params) for user in users)
 
 
 def tell_sign_ins_paused(user: User, address: str) -> None:
@@ -63,8 +77,10 @@ def text_of(notification: Notification) -> str:
     template = TEXTS.get(notification.text_key)
     if template is None or referral is None:
         return notification.text_key
+    params = notification.params or {}
     return str(template) % {"ref": referral.child.case_reference,
-                            "pool": f"{referral.pool.shelter.name} · {referral.pool.label}"}
+                            "pool": f"{referral.pool.shelter.name} · {referral.pool.label}",
+                            "waited": duration(timedelta(minutes=params.get("waited_minutes", 0)))}
 
 
 def unread_count(user: User) -> int:

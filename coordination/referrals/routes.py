@@ -13,6 +13,7 @@ from ..beds.models import BedPool
 from ..availability import load_pool
 from ..clock import now
 from ..errors import DomainError, InvalidInput, NoBedAvailable
+from ..escalations.services import steps_of as escalation_steps_of
 from ..extensions import db
 from ..forms import options, report_problems
 from ..htmx import page_or_fragment, wants_fragment
@@ -342,6 +343,7 @@ def _referral_context(referral: Referral, error: str | None = None, no_bed: bool
         "moves": services.allowed_moves(current_user, referral), "move_form": MoveForm(),
         "error": error, "suggestions": suggestions, "no_bed": no_bed,
         "hold_overdue": services.hold_is_overdue(referral),
+        "escalations": escalation_steps_of(referral),
         "consent_form": ConsentForm() if not referral.child.has_consent else None,
         "can_repoint": referral.status == "draft" and services.plays(
             current_user, services.REFERRING_CASEWORKER, referral),
