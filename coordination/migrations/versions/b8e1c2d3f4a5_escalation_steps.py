@@ -1,7 +1,7 @@
 """escalation: each step of a referral's wait escalated, once
 
 Revision ID: b8e1c2d3f4a5
-Revises: 36da80a5b31f
+Revises: b9c0d1e2f3a4
 Create Date: 2026-12-03 09:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b8e1c2d3f4a5'
-down_revision = '36da80a5b31f'
+down_revision = 'b9c0d1e2f3a4'
 branch_labels = None
 depends_on = None
 
