@@ -67,12 +67,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .core.routes import bp as core_bp
     from .notifications.routes import bp as notifications_bp
     from .referrals.routes import bp as referrals_bp
+    from .referrals.sibling_routes import bp as siblings_bp
     from .reports.routes import bp as reports_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(core_bp)
     app.register_blueprint(beds_bp)
     app.register_blueprint(referrals_bp)
+    app.register_blueprint(siblings_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(reports_bp)

@@ -4,4 +4,4 @@ from .accounts.models import (Organization, PendingSignIn, Region, RolePolicy, S
 from .audit.models import AuditEvent, AuditHead  # noqa: F401
 from .beds.models import BedPool, BedUpdate, Shelter  # noqa: F401
 from .notifications.models import Notification  # noqa: F401
-from .referrals.models import Child, Referral, ReferralEvent  # noqa: F401
+from .referrals.models import Child, Referral, ReferralEvent, ReferralGroup, SiblingGroup  # noqa: F401
