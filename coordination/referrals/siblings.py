@@ -198,6 +198,8 @@ def shelter_options(children: list[Child], limit: int = 10) -> list[ShelterOptio
     with room for most of them, then in the children's region, a language in common, the
     children's needs among the shelter's services, and the most free beds. A shelter no
     sibling fits is not offered."""
+    if not children:
+        return []
     options = []
     for pools in _open_pools_by_shelter().values():
         option = option_for(pools, children)
