@@ -1,4 +1,5 @@
-"""The forms of sibling groups: linking, unlinking, and referring them together."""
+"""The forms of sibling groups: linking, and referring them together (unlinking is a button
+with its CSRF token)."""
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
@@ -11,10 +12,6 @@ class SiblingLinkForm(Form):
     case_reference = StringField(_l("Case reference of the brother or sister"),
                                  validators=[InputRequired(_l("Enter the sibling's case reference.")), Length(max=20)],
                                  filters=[lambda v: v.strip() if isinstance(v, str) else v])
-
-
-class SiblingUnlinkForm(Form):
-    """A button: the child leaves its sibling group."""
 
 
 class GroupReferralForm(Form):

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from coordination.audit.models import AuditEvent
 from coordination.beds.models import BedPool
-from coordination.errors import InvalidMove, NoBedAvailable
+from coordination.errors import InvalidFields, InvalidMove, NoBedAvailable, NotAllowed
 from coordination.extensions import db
 from coordination.referrals import services, siblings
 from coordination.referrals.models import Child, Referral, ReferralGroup, SiblingGroup
@@ -103,7 +103,7 @@ def test_only_the_childrens_caseworkers_link_them(family, make):
     colleague_elsewhere = make.user("caseworker")
     staff = make.user("shelter_staff", organization=caseworker.organization)
     for outsider in (colleague_elsewhere, staff):
-        with pytest.raises(Exception) as refused:
+        with pytest.raises(NotAllowed) as refused:
             siblings.link_siblings(outsider, leyla, nigar.case_reference)
         assert "Only caseworkers of the children's organization" in refused.value.message
         db.session.rollback()
@@ -199,7 +199,7 @@ def test_the_page_refers_them_together_and_shows_the_group_on_each_referral(fami
 
 def test_a_child_alone_is_not_referred_as_a_group(family):
     caseworker, children, shelter, *_ = family
-    with _acting(caseworker), pytest.raises(Exception) as refused:
+    with _acting(caseworker), pytest.raises(InvalidFields) as refused:
         siblings.refer_together(caseworker, children[:1], shelter.id, "routine", "")
     assert "at least two children linked as siblings" in refused.value.message
 
