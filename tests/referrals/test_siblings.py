@@ -1,9 +1,12 @@
 """Sibling groups: brothers and sisters linked on their records by their own organization,
 referred together to one shelter with a bed held for each (all or none), answered and
 decided for all at once, placed, discharged and (deliberately) withdrawn one by one."""
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
+from coordination import clock
 from coordination.audit.models import AuditEvent
 from coordination.beds.models import BedPool
 from coordination.errors import InvalidFields, InvalidMove, NoBedAvailable, NotAllowed
@@ -12,7 +15,7 @@ from coordination.referrals import services, siblings
 from coordination.referrals.models import Child, Referral, ReferralGroup, SiblingGroup
 
 from ..conftest import _acting
-from .pages import body, redirect_path
+from .pages import body, raw, redirect_path
 
 
 @pytest.fixture
@@ -338,3 +341,39 @@ def test_shelters_that_can_take_every_sibling_now_come_first(family, make, login
     page = body(login_as(caseworker).get(f"/children/{children[0].id}/siblings/refer"))
     assert page.index(best.name) < page.index("Far But Whole") < page.index("Girls Only House")
     assert "takes all 3 siblings now" in page
+
+
+def test_holds_taken_together_run_out_together(family, make):
+    caseworker, children, shelter, girls, boys = family
+    link_all(caseworker, children)
+    referrals = refer(caseworker, children, shelter)
+    staff = make.user("shelter_staff", organization=shelter.organization)
+    step(referrals[1], "accept", staff)
+    deadline = referrals[0].hold_until
+    clock.freeze(deadline + timedelta(seconds=1))
+
+    closed = services.expire_overdue_holds(pool_id=boys.id)  # e.g. another child's submission to the boys' pool
+    db.session.commit()
+
+    assert [r.id for r in closed] == [referrals[2].id]
+    assert all(services.hold_is_overdue(r) for r in referrals[:2])  # overdue is no bed held: no move, no count
+    assert services.allowed_moves(staff, referrals[0]) == []
+    services.expire_overdue_holds()
+    db.session.commit()
+    assert statuses(referrals) == ["expired"] * 3
+    assert held(girls, boys) == [0, 0]
+
+
+def test_an_htmx_answer_for_the_group_is_the_status_panel_and_tells_the_board(family, make, login_as):
+    caseworker, children, shelter, *_ = family
+    link_all(caseworker, children)
+    referrals = refer(caseworker, children, shelter)
+    staff = login_as(make.user("shelter_staff", organization=shelter.organization))
+
+    response = staff.post(f"/referrals/{referrals[1].id}/accept", htmx=True)
+
+    assert response.status_code == 200
+    assert raw(response).lstrip().startswith('<section id="referral-state"')
+    assert "bedsChanged" in response.headers["HX-Trigger"]
+    assert "For all the siblings referred together, at once." not in raw(response)  # nothing more to do now
+    assert statuses(referrals) == ["accepted"] * 3
