@@ -70,6 +70,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .referrals.note_routes import bp as notes_bp
     from .referrals.routes import bp as referrals_bp
     from .referrals.search_routes import bp as search_bp
+    from .referrals.sibling_routes import bp as siblings_bp
     from .reports.routes import bp as reports_bp
 
     app.register_blueprint(accounts_bp)
@@ -79,6 +80,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(notes_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(escalations_bp)
+    app.register_blueprint(siblings_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(reports_bp)

@@ -142,6 +142,8 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
         "SESSION_IDLE_MINUTES": _int(environ, "SESSION_IDLE_MINUTES", 30),
         # A placement longer than this many days is counted as long in the reports.
         "LONG_PLACEMENT_DAYS": _int(environ, "LONG_PLACEMENT_DAYS", 180),
+        # The most children one sibling group may hold (referrals/siblings.py).
+        "SIBLING_GROUP_LIMIT": _int(environ, "SIBLING_GROUP_LIMIT", 12, minimum=2),
         # How often an open bed board asks for new numbers.
         "BOARD_REFRESH_SECONDS": _int(environ, "BOARD_REFRESH_SECONDS", 30),
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted.

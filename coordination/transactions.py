@@ -12,6 +12,9 @@ hold what the other waits for:
    same step waits for this one, then inserts nothing), and takes no pool.
 2. Bed pool rows, in id order. A person's step touches one pool; a run of expire-holds
    closes all its referrals first and then releases their beds, pool by pool, in id order.
+   Siblings referred together (referrals/siblings.py) are one step on several referrals:
+   their rows are locked first, all of them, in id order; then the overdue holds of their
+   pools are closed; then each sibling is moved in the order of its pool's id.
 3. The audit chain, last. Events recorded during a transaction wait in its session and
    are linked into the chain in one step just before commit (`audit.services`), so the
    chain's lock is held only for the append, never while waiting for a row.

@@ -89,6 +89,9 @@ SENTENCES = {
     "referral.expired": _l("%(actor)s expired the hold of the referral of %(case)s (no. %(number)s)"),
     "referral.repoint": _l("%(actor)s moved the referral of %(case)s (no. %(number)s) to another bed pool"),
     "referral.escalated": _l("%(actor)s escalated the referral of %(case)s (no. %(number)s): it waited too long"),
+    "referral.group": _l("%(actor)s referred siblings together to the shelter %(object)s"),
+    "child.sibling_link": _l("%(actor)s linked %(object)s with a brother or sister"),
+    "child.sibling_unlink": _l("%(actor)s unlinked %(object)s from their siblings"),
     "audit.checkpoint": _l("%(actor)s made a checkpoint of the audit trail"),
     "audit.export": _l("%(actor)s downloaded the audit trail as a spreadsheet (CSV)"),
 }
@@ -123,6 +126,8 @@ ACTIONS = {
     "referral.withdrawn": _l("Referral withdrawn"), "referral.expired": _l("Hold expired"),
     "referral.repoint": _l("Referral moved to another pool"),
     "referral.escalated": _l("Referral escalated"),
+    "referral.group": _l("Siblings referred together"), "child.sibling_link": _l("Siblings linked"),
+    "child.sibling_unlink": _l("Sibling unlinked"),
     "audit.checkpoint": _l("Audit checkpoint made"), "audit.export": _l("Audit trail downloaded"),
 }
 
@@ -145,6 +150,8 @@ ESCALATED_TO = {
 PAGES = {
     "children list": _l("the list of children"), "likely duplicates": _l("a warning of likely duplicates"),
     "referral form": _l("the new referral form"), "search results": _l("the results of a search for a child"),
+    "siblings": _l("a child's list of siblings"), "sibling group": _l("the siblings referred together"),
+    "sibling referral form": _l("the form to refer siblings together"),
 }
 # Of a list's case references, how many its event lists by name.
 LISTED_CASES = 10
@@ -366,6 +373,10 @@ class _Reader:
             shown = ", ".join(cases[:LISTED_CASES])
             lines.append(_("Children: %(cases)s", cases=shown) if len(cases) <= LISTED_CASES else
                          _("Children: %(cases)s and %(more)s more", cases=shown, more=len(cases) - LISTED_CASES))
+        if event.action == "child.sibling_link" and details.get("sibling"):
+            lines.append(_("Sibling: %(case)s", case=details["sibling"]))
+        if event.action == "referral.group" and isinstance(details.get("case_references"), list):
+            lines.append(_("Children: %(cases)s", cases=", ".join(str(c) for c in details["case_references"])))
         if event.action == "child.consent":
             lines.append(_("The child agreed") if details.get("assent") else _("The child did not agree"))
         if event.action == "anonymize.run":

@@ -62,6 +62,8 @@ class Child(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     # Set by `flask anonymize`: names, birth date and free text are gone from then on.
     anonymized_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Brothers and sisters share a group (referrals/siblings.py); None for a child alone.
+    sibling_group_id: Mapped[int | None] = mapped_column(ForeignKey("sibling_group.id"), index=True)
 
     organization: Mapped[Organization] = relationship()
     registered_by: Mapped[User] = relationship()
@@ -139,6 +141,8 @@ class Referral(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reason_code: Mapped[str] = mapped_column(String(30), default="")
     reason_text: Mapped[str] = mapped_column(Text, default="")
+    # Siblings referred together to one shelter (referrals/siblings.py); None for one child alone.
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("referral_group.id"), index=True)
 
     child: Mapped[Child] = relationship(back_populates="referrals")
     pool: Mapped[BedPool] = relationship()
@@ -227,3 +231,22 @@ class CaseNote(db.Model):
 
     def __repr__(self) -> str:
         return f"<CaseNote {self.id} on child {self.child_id}>"
+class SiblingGroup(db.Model):
+    """Children of one organization known to be brothers and sisters: the system never
+    splits them when they are referred together (referrals/siblings.py)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class ReferralGroup(db.Model):
+    """Siblings referred together to one shelter: one referral per sibling (each to the pool
+    of that shelter that admits the sibling), held, answered and decided all together."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shelter_id: Mapped[int] = mapped_column(ForeignKey("shelter.id"))
+    referring_organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    caseworker_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

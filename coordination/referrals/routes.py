@@ -22,11 +22,12 @@ from ..transactions import commit_keeping_loaded
 from ..notifications.services import mark_read_for_referral
 from ..views import back_to, carry_out
 from ..words import word
-from . import notes, services
+from . import notes, services, siblings
 from .forms import (ChildFilterForm, ChildForm, ChildLanguagesForm, ChildRecordForm, ConsentForm, MoveForm, NoteForm,
                     ReferralFilterForm, ReferralForm, RepointForm)
 from .note_routes import newest_notes
 from .models import Referral
+from .sibling_forms import SiblingLinkForm
 
 bp = Blueprint("referrals", __name__)
 
@@ -106,8 +107,10 @@ def child(child_id: int):
 
 
 def _child_page(child, languages_form: ChildLanguagesForm | None = None, consent_form: ConsentForm | None = None,
-                consent_back: str | None = None, status: int = 200):
+                consent_back: str | None = None, status: int = 200, link_form: SiblingLinkForm | None = None):
     services.record_name_view(child, "child")
+    brothers_and_sisters = siblings.siblings_of(child)
+    services.record_name_views(brothers_and_sisters, "siblings")
     db.session.commit()
     consent_form = consent_form or ConsentForm(formdata=None)
     history = audit.history_of("child", child.id)
@@ -116,7 +119,10 @@ def _child_page(child, languages_form: ChildLanguagesForm | None = None, consent
                            languages_form=languages_form,
                            correction_refusal=services.correction_refusal(current_user, child),
                            history=audit_sentences.read(history, links=False),
-                           suggestions=services.suggest_pools(child, limit=5),
+                           suggestions=services.suggest_pools(child, limit=5), siblings=brothers_and_sisters,
+                           link_form=link_form or SiblingLinkForm(formdata=None),
+                           may_link=siblings.may_link(current_user, child),
+                           to_refer_together=len(siblings.to_refer_with(child)) >= 2,
                            **_notes_context(child, url_for(".child", child_id=child.id))), status
 
 
@@ -345,11 +351,12 @@ def _referral_context(referral: Referral, error: str | None = None, no_bed: bool
         "hold_overdue": services.hold_is_overdue(referral),
         "escalations": escalation_steps_of(referral),
         "consent_form": ConsentForm() if not referral.child.has_consent else None,
-        "can_repoint": referral.status == "draft" and services.plays(
+        "can_repoint": referral.status == "draft" and referral.group_id is None and services.plays(
             current_user, services.REFERRING_CASEWORKER, referral),
         # Case notes go with the child's name: only a page that shows the name shows them.
         **(_notes_context(referral.child, url_for(".referral", referral_id=referral.id))
            if show_name and not wants_fragment() else {"case_notes": None}),
+        "group": siblings.group_panel(current_user, referral),
     }
 
 
@@ -359,6 +366,8 @@ def referral(referral_id: int):
     context = _referral_context(referral)
     if context["show_name"] and not wants_fragment():  # the status panel alone shows no name
         services.record_name_view(referral.child, "referral")
+    if context["group"] and not wants_fragment():
+        services.record_name_views(context["group"]["named_children"], "sibling group")
     mark_read_for_referral(current_user, referral.id)
     db.session.commit()
     return page_or_fragment("referrals/referral.html", "referrals/_state.html", **context)
@@ -397,8 +406,9 @@ def _perform(referral_id: int, action: str):
         every_problem = " ".join(str(message) for messages in form.errors.values() for message in messages)
         return _state_answer(_load_referral(referral_id), every_problem, 422)
     try:
-        services.move(referral, action, current_user, reason_code=form.reason_code.data or "",
-                      reason_text=form.reason_text.data or "", arrived_at=form.arrived_at.utc)
+        # Siblings referred together take a together-step all at once (siblings.py).
+        siblings.take_step(referral, action, current_user, reason_code=form.reason_code.data or "",
+                           reason_text=form.reason_text.data or "", arrived_at=form.arrived_at.utc)
     except DomainError as refusal:
         db.session.rollback()
         return _state_answer(_load_referral(referral_id), refusal.message, refusal.status,
@@ -417,5 +427,8 @@ def _state_answer(referral: Referral, error: str | None, status: int, no_bed: bo
     context = _referral_context(referral, error=error, no_bed=no_bed)
     if context["show_name"] and not wants_fragment():  # the status panel alone shows no name
         services.record_name_view(referral.child, "referral")
+    if context["group"] and not wants_fragment():
+        services.record_name_views(context["group"]["named_children"], "sibling group")
+    if not wants_fragment():
         db.session.commit()
     return page_or_fragment("referrals/referral.html", "referrals/_state.html", status=status, **context)

@@ -69,23 +69,30 @@ class Move:
     pool_effect: str = ""  # what it does to the bed pool
     # What happens, said before a decision that changes a child's life; the page asks once.
     consequence: object = None
+    # For siblings referred together (referrals/siblings.py): the step is taken for every
+    # sibling of the group at once, in one transaction, never for one of them alone.
+    together: bool = False
+    # A step that exists only for siblings referred together.
+    group_only: bool = False
 
 
 MOVES: dict[str, Move] = {m.action: m for m in (
-    Move("submit", (DRAFT,), SUBMITTED, REFERRING_CASEWORKER, _l("Submit and hold a bed"), pool_effect="hold"),
+    Move("submit", (DRAFT,), SUBMITTED, REFERRING_CASEWORKER, _l("Submit and hold a bed"), pool_effect="hold",
+         together=True),
     Move("accept", (SUBMITTED,), ACCEPTED, POOL_STAFF, _l("Accept"), pool_effect="renew",
          consequence=_l("Your shelter takes responsibility for this child: you will see the child's name, the "
-                        "bed stays held, and the guardianship body of the region is asked to decide.")),
+                        "bed stays held, and the guardianship body of the region is asked to decide."),
+         together=True),
     Move("decline", (SUBMITTED,), DECLINED, POOL_STAFF, _l("Decline"), reason="code", pool_effect="release",
          consequence=_l("The held bed is freed and the caseworker must find the child another place. "
-                        "This cannot be undone.")),
+                        "This cannot be undone."), together=True),
     Move("approve", (ACCEPTED,), APPROVED, REGIONAL_GUARDIAN, _l("Approve placement"), pool_effect="renew",
          consequence=_l("The placement is agreed: the shelter is told to expect the child, and the bed stays "
-                        "held until the child arrives.")),
+                        "held until the child arrives."), together=True),
     Move("reject", (ACCEPTED,), REJECTED, REGIONAL_GUARDIAN, _l("Reject placement"), reason="text",
          pool_effect="release",
          consequence=_l("The placement is refused: the held bed is freed and the caseworker must find the child "
-                        "another place. This cannot be undone.")),
+                        "another place. This cannot be undone."), together=True),
     Move("place", (APPROVED,), PLACED, POOL_STAFF, _l("Record arrival"), pool_effect="occupy"),
     Move("discharge", (PLACED,), DISCHARGED, POOL_STAFF, _l("Record discharge"), reason="text",
          pool_effect="free",
@@ -93,6 +100,10 @@ MOVES: dict[str, Move] = {m.action: m for m in (
                         "This cannot be undone.")),
     Move("withdraw", HOLDING, WITHDRAWN, REFERRING_CASEWORKER, _l("Withdraw referral"), reason="text",
          pool_effect="release"),
+    # Siblings referred together: the caseworker may withdraw them all (or, with "withdraw",
+    # deliberately one of them, with a reason: a person's choice, never the system's).
+    Move("withdraw_siblings", HOLDING, WITHDRAWN, REFERRING_CASEWORKER, _l("Withdraw the referrals of all the siblings"),
+         reason="text", pool_effect="release", together=True, group_only=True),
 )}
 
 # Who is told when a referral reaches a status: the parts that act next, and the caseworker
@@ -128,11 +139,12 @@ def allowed_moves(user: User, referral: Referral, at: datetime | None = None) ->
     """The moves `user` may make on this referral now; the buttons a page shows."""
     if hold_is_overdue(referral, at):
         return []
-    return [m for m in MOVES.values() if referral.status in m.sources and plays(user, m.part, referral)]
+    return [m for m in MOVES.values() if referral.status in m.sources and plays(user, m.part, referral)
+            and (referral.group_id is not None or not m.group_only)]
 
 
 def move(referral: Referral, action: str, user: User, *, reason_code: str = "", reason_text: str = "",
-         arrived_at: datetime | None = None) -> Referral:
+         arrived_at: datetime | None = None, with_siblings: bool = False) -> Referral:
     """Make one move of the state machine, with its effect on the pool, its timeline entry,
     audit event and notifications, in the caller's transaction.
 
@@ -142,11 +154,17 @@ def move(referral: Referral, action: str, user: User, *, reason_code: str = "", 
     (coordination/transactions.py) takes the referral's row before the pool's, so the
     referral is already marked submitted, and overdue holds of the pool closed, when the
     pool's conditional UPDATE finds no bed. NoBedAvailable then leaves those writes in the
-    caller's transaction, which must roll back, as every caller does on a DomainError."""
+    caller's transaction, which must roll back, as every caller does on a DomainError.
+
+    Siblings referred together take their together-steps only all at once, through
+    referrals/siblings.py (which says `with_siblings`): never one of them alone."""
     step = MOVES.get(action)
     if step is None:
         raise InvalidMove(_("There is no such step for a referral."))
     require_part(user, step.part, referral)
+    if (step.together and referral.group_id is not None) != with_siblings or (step.group_only and not with_siblings):
+        raise InvalidMove(_("This referral is one of siblings referred together: this step is taken for all of "
+                            "them at once."))
     at = now()
     if referral.status not in step.sources:
         raise InvalidMove(_("This referral is %(status)s; it cannot be moved that way now.",
@@ -281,17 +299,21 @@ def _overdue(at: datetime):
     return and_(Referral.holds_bed.is_(True), Referral.hold_until <= at, Referral.status.in_(HOLDING))
 
 
-def expire_overdue_holds(pool_id: int | None = None, at: datetime | None = None) -> list[Referral]:
+def expire_overdue_holds(pool_id: int | None = None, at: datetime | None = None,
+                         pool_ids: list[int] | None = None) -> list[Referral]:
     """Close every referral whose hold ran out (of one pool, or all) as expired and free its
     bed. Safe to run from several servers at once: each referral is closed by a conditional
     UPDATE that only one transaction can win, and only the winner releases the bed.
 
     In the lock order of coordination/transactions.py: first the referrals, in id order,
-    then their pools' beds, in pool id order."""
+    then their pools' beds, in pool id order. `pool_ids`: the holds of several pools at once
+    (siblings submitted together), so that those orders hold across them all."""
     at = at or now()
     query = select(Referral).where(_overdue(at)).order_by(Referral.id)
     if pool_id is not None:
         query = query.where(Referral.pool_id == pool_id)
+    if pool_ids is not None:
+        query = query.where(Referral.pool_id.in_(pool_ids))
     closed = []  # (referral, the status it had)
     for referral in db.session.scalars(query).all():
         seen = referral.status

@@ -32,8 +32,11 @@ def cast(make):
 def test_the_service_table_is_the_designs_table():
     parts = {CASEWORKER: services.REFERRING_CASEWORKER, STAFF: services.POOL_STAFF,
              GUARDIAN: services.REGIONAL_GUARDIAN}
-    assert {action: (tuple(m.sources), m.target, m.part) for action, m in services.MOVES.items()} == {
+    # Steps only siblings referred together take are proven in tests/referrals/test_siblings.py.
+    assert {action: (tuple(m.sources), m.target, m.part) for action, m in services.MOVES.items()
+            if not m.group_only} == {
         action: (sources, target, parts[who]) for action, (sources, target, who) in TABLE.items()}
+    assert {action for action, m in services.MOVES.items() if m.group_only} == {"withdraw_siblings"}
 
 
 # --- the rightful actor succeeds ----------------------------------------------------------------

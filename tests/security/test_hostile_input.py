@@ -119,6 +119,9 @@ PLAUSIBLE: dict[str, Callable[[World], list]] = {
     "consent_given_at": lambda w: ["2026-03-01T10:00", "2026-03-01 10:00", "0001-01-01T00:00", "9999-12-31T23:59"],
     "child_assent": lambda w: ["y", "on", ""],
     "confirm_not_duplicate": lambda w: ["y"],
+    "case_reference": lambda w: [c.case_reference for c in w.children] + ["uc-2026-00001", "UC-1999-99999"],
+    "children": lambda w: [str(c.id) for c in w.children],
+    "shelter": lambda w: [str(s.id) for s in w.shelters] + [str(w.rival_shelter.id)],
     "back": lambda w: [f"/referrals/{w.referrals[min(w.referrals)].id}" if w.referrals else "/referrals/1",
                        "//evil.example/", "/referrals/../admin/"],
     "child": lambda w: [str(c.id) for c in w.children],
@@ -273,6 +276,13 @@ def _referral_paths(action: str):
     return paths
 
 
+def _sibling_paths(tail: str):
+    def paths(w: World) -> list[str]:
+        return [f"/children/{c.id}/siblings{tail}" for c in (w.child_unreferred, w.child_without_consent,
+                                                              w.rival_child)]
+    return paths
+
+
 def _referral_pages(w: World) -> list[str]:
     return [f"/referrals/{r.id}" for r in w.referrals.values()]
 
@@ -395,6 +405,16 @@ FORMS = [
       for action, move in referral_services.MOVES.items()],
     Form("referral to another pool", "POST", _referral_paths("repoint"), ("pool",), "caseworker",
          valid=lambda w, path: {"pool": str(w.pools[2].id)}, statuses=("draft", "submitted"), pages=_referral_pages),
+    Form("sibling link", "POST", _sibling_paths(""), ("case_reference",), "caseworker",
+         valid=lambda w, path: {"case_reference": w.child_without_consent.case_reference}, text=("case_reference",),
+         pages=lambda w: [f"/children/{w.child_unreferred.id}"]),
+    Form("sibling unlink", "POST", _sibling_paths("/unlink"), (), "caseworker", examples=10,
+         pages=lambda w: [f"/children/{w.child_unreferred.id}"]),
+    Form("siblings referred together", "POST", _sibling_paths("/refer"), ("children", "shelter", "urgency", "note"),
+         "caseworker", valid=lambda w, path: {"children": [str(w.child_unreferred.id), str(w.child_without_consent.id)],
+                                              "shelter": str(w.shelters[0].id), "urgency": "urgent",
+                                              "note": "Arrive together."},
+         text=("note",), pages=lambda w: [f"/children/{w.child_unreferred.id}/siblings/refer"]),
     Form("notifications read", "POST", lambda w: ["/notifications/read"], (), "shelter_staff",
          statuses=("submitted",), examples=10, pages=lambda w: ["/notifications"]),
     Form("password change", "POST", lambda w: ["/account/password"], ("current", "new", "confirm"), "caseworker",
