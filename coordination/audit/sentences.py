@@ -86,6 +86,8 @@ SENTENCES = {
     "referral.withdrawn": _l("%(actor)s withdrew the referral of %(case)s (no. %(number)s)"),
     "referral.expired": _l("%(actor)s expired the hold of the referral of %(case)s (no. %(number)s)"),
     "referral.repoint": _l("%(actor)s moved the referral of %(case)s (no. %(number)s) to another bed pool"),
+    "referral.transfer": _l("%(actor)s started a transfer of %(case)s to another shelter (referral no. %(number)s)"),
+    "referral.missing": _l("%(actor)s raised the alarm that %(case)s left without notice (referral no. %(number)s)"),
     "audit.checkpoint": _l("%(actor)s made a checkpoint of the audit trail"),
     "audit.export": _l("%(actor)s downloaded the audit trail as a spreadsheet (CSV)"),
 }
@@ -118,6 +120,7 @@ ACTIONS = {
     "referral.placed": _l("Arrival recorded"), "referral.discharged": _l("Discharge recorded"),
     "referral.withdrawn": _l("Referral withdrawn"), "referral.expired": _l("Hold expired"),
     "referral.repoint": _l("Referral moved to another pool"),
+    "referral.transfer": _l("Transfer started"), "referral.missing": _l("Child missing: alarm raised"),
     "audit.checkpoint": _l("Audit checkpoint made"), "audit.export": _l("Audit trail downloaded"),
 }
 

@@ -22,6 +22,12 @@ TEXTS = {
     "referral.discharged": _l("%(ref)s was discharged from %(pool)s."),
     "referral.withdrawn": _l("Referral %(ref)s to %(pool)s was withdrawn."),
     "referral.expired": _l("The hold for %(ref)s in %(pool)s ran out; the referral expired."),
+    "referral.missing": _l("%(ref)s left %(pool)s without notice and is missing. Act now: the child's "
+                           "whereabouts are unknown."),
+    "referral.transfer_requested": _l("A transfer of %(ref)s out of %(pool)s was requested; the child stays "
+                                      "with you until the arrival at the new shelter is recorded."),
+    "referral.transferred_out": _l("%(ref)s arrived at the new shelter; the stay at %(pool)s has ended and "
+                                   "the bed is free."),
 }
 # Notices about an account rather than a referral; their params say which address and account.
 ACCOUNT_TEXTS = {
