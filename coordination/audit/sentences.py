@@ -330,7 +330,7 @@ class _Reader:
             lines.append(_("Reason: %(reason)s", reason=word(details["reason_code"])))
         if isinstance(details.get("pool"), int) and self.pool(details["pool"]):
             lines.append(_("Bed pool: %(pool)s", pool=self.pool(details["pool"])))
-        if event.action == "referral.repoint":
+        if event.action in ("referral.repoint", "referral.transfer"):
             lines.append(_("From %(before)s to %(after)s",
                            before=self.pool(details.get("from_pool")) or "?",
                            after=self.pool(details.get("to_pool")) or "?"))

@@ -380,3 +380,25 @@ def test_the_new_shelter_sees_no_link_to_the_placement_it_may_not_see(cast, else
     page = login_as(elsewhere.staff).get(f"/referrals/{transfer.id}").get_data(as_text=True)
     assert f"/referrals/{placement.id}" not in page
     assert "transfers the child from another shelter" in page
+
+
+def test_the_audit_trail_tells_the_transfer_and_the_alarm_in_words(cast, elsewhere, login_as):
+    placement = cast.referral("placed")
+    transfer = start(cast, placement, elsewhere.pool)
+    move_as(transfer, "withdraw", cast.caseworker, reason_text="She stays.")
+    move_as(placement, "discharge", cast["pool staff"], reason_code="missing", reason_text="Gone.")
+    monitor = login_as("oversight")
+    case = placement.child.case_reference
+    started = re.sub(r"<[^>]+>", "", monitor.get("/audit?action=referral.transfer").get_data(as_text=True))
+    assert f"started a transfer of {case} to another shelter" in started
+    assert f"{cast.pool.label} at {cast.shelter.name} to {elsewhere.pool.label} at {elsewhere.shelter.name}" in started
+    alarm = re.sub(r"<[^>]+>", "", monitor.get("/audit?action=referral.missing").get_data(as_text=True))
+    assert f"raised the alarm that {case} left without notice" in alarm
+    assert placement.child.family_name not in started + alarm
+
+
+def test_the_printed_record_says_how_each_stay_ended(cast, login_as):
+    placement = cast.referral("placed")
+    move_as(placement, "discharge", cast["pool staff"], reason_code="other_guardian", reason_text="Her aunt.")
+    page = login_as(cast.caseworker).get(f"/children/{placement.child_id}/print").get_data(as_text=True)
+    assert "Another guardian" in page
