@@ -6,7 +6,10 @@ hold what the other waits for:
 1. Referral rows. First the referral a person acts on (its conditional UPDATE takes the
    row lock); then referrals whose holds ran out, in id order (`expire_overdue_holds`).
    Expiry only touches referrals that hold a bed, never a draft, so nobody waiting on
-   those rows holds the draft that a submission locks first.
+   those rows holds the draft that a submission locks first. A transfer's arrival takes
+   the transfer's row, then the placement it ends (a discharge of that placement takes
+   only the placement's row, so the two never wait on each other in a circle), and then
+   both pools, in id order.
 2. Bed pool rows, in id order. A person's step touches one pool; a run of expire-holds
    closes all its referrals first and then releases their beds, pool by pool, in id order.
 3. The audit chain, last. Events recorded during a transaction wait in its session and

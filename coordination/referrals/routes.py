@@ -338,7 +338,8 @@ def _referral_context(referral: Referral, error: str | None = None, no_bed: bool
         "consent_form": ConsentForm() if not referral.child.has_consent else None,
         "can_repoint": referral.status == "draft" and services.plays(
             current_user, services.REFERRING_CASEWORKER, referral),
-        "transfer": _transfer_context(referral),
+        # The transfer section is part of the whole page only, never of the status panel's polls.
+        "transfer": None if wants_fragment() else _transfer_context(referral),
     }
 
 
