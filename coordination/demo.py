@@ -177,7 +177,7 @@ REFERRALS = [
     ("layla", "Children First Reception Centre", "Girls 12–17", "routine",
      "Arrived alone at Heydar Aliyev airport; says her elder brother lives in Baku.",
      [(70.8, "draft"), (70.5, "submit"), (69, "accept"), (66, "approve"), (62, "place"),
-      (5, "discharge", "", "Reunited with her elder brother in Baku after the guardianship body assessed his home.")]),
+      (5, "discharge", "family_reunification", "Reunited with her elder brother in Baku after the guardianship body assessed his home.")]),
     ("reza", "Ganja Youth House", "Boys 12–17", "urgent",
      "Found at Ganja bus station at night; speaks Azerbaijani and Persian.",
      [(57.5, "draft"), (56, "submit"), (7.9, "expire")]),

@@ -8,7 +8,7 @@ from . import i18n, languages
 from .accounts.forms import LogoutForm
 from .beds import services as bed_services
 from .clock import now
-from .words import record_part, timeline_step, word
+from .words import discharge_outcome, record_part, timeline_step, word
 
 
 def waited_for(moment: datetime | None) -> str:
@@ -86,6 +86,7 @@ def register_templating(app: Flask) -> None:
             "freshness_of": freshness_of,
             "word": word,
             "timeline_step": timeline_step,
+            "discharge_outcome": discharge_outcome,
             "admits_words": admits_words,
             "current_locale": i18n.current_language(),
             "languages": i18n.LANGUAGES,

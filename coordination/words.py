@@ -25,6 +25,10 @@ WORDS = {
     # decline reasons
     "no_capacity": _l("no capacity"), "not_eligible": _l("not eligible"), "needs_not_met": _l("needs not met"),
     "other": _l("other"),
+    # how a placement ended (discharge outcomes)
+    "family_reunification": _l("family reunification"), "foster_care": _l("foster care"),
+    "other_guardian": _l("another guardian"), "aged_out": _l("came of age"),
+    "missing": _l("left without notice (missing)"), "transferred": _l("transferred"),
     # sexes
     "female": _l("female"), "male": _l("male"),
 }
@@ -37,6 +41,15 @@ NEED_LABELS = {
 URGENCY_LABELS = {"routine": _l("Routine"), "urgent": _l("Urgent"), "emergency": _l("Emergency")}
 DECLINE_LABELS = {"no_capacity": _l("No capacity"), "not_eligible": _l("Not eligible"),
                   "needs_not_met": _l("Needs not met"), "other": _l("Other")}
+DISCHARGE_LABELS = {"family_reunification": _l("Family reunification"), "foster_care": _l("Foster care"),
+                    "other_guardian": _l("Another guardian"), "aged_out": _l("Came of age (18)"),
+                    "missing": _l("Left without notice (missing)"), "transferred": _l("Transferred elsewhere"),
+                    "other": _l("Other")}
+
+
+def discharge_outcome(code: str) -> str:
+    """How a placement ended, in words; discharges recorded before outcomes were asked say so."""
+    return str(DISCHARGE_LABELS[code]) if code in DISCHARGE_LABELS else _("not recorded")
 SEX_LABELS = {"female": _l("Female"), "male": _l("Male")}
 ADMITS_LABELS = {"female": _l("Girls"), "male": _l("Boys"), "any": _l("Girls and boys")}
 KIND_LABELS = {"ngo": _l("NGO"), "state": _l("State body"), "international": _l("International organization")}

@@ -84,6 +84,9 @@ TABLE = {
                                    admin=NOT_FOUND),
     ("referrals.repoint", "POST"): row(shelter_staff=FORBIDDEN, guardianship=FORBIDDEN, oversight=NOT_FOUND,
                                        admin=NOT_FOUND),
+    # Only the referring caseworker starts a transfer (the world's child is not placed: refused, 409).
+    ("referrals.transfer", "POST"): row(shelter_staff=FORBIDDEN, guardianship=FORBIDDEN, oversight=NOT_FOUND,
+                                        admin=NOT_FOUND),
     ("notifications.index", "GET"): EVERYONE,
     ("notifications.count", "GET"): EVERYONE,
     ("notifications.mark_read", "POST"): EVERYONE,

@@ -92,6 +92,8 @@ SENTENCES = {
     "referral.group": _l("%(actor)s referred siblings together to the shelter %(object)s"),
     "child.sibling_link": _l("%(actor)s linked %(object)s with a brother or sister"),
     "child.sibling_unlink": _l("%(actor)s unlinked %(object)s from their siblings"),
+    "referral.transfer": _l("%(actor)s started a transfer of %(case)s to another shelter (referral no. %(number)s)"),
+    "referral.missing": _l("%(actor)s raised the alarm that %(case)s left without notice (referral no. %(number)s)"),
     "audit.checkpoint": _l("%(actor)s made a checkpoint of the audit trail"),
     "audit.export": _l("%(actor)s downloaded the audit trail as a spreadsheet (CSV)"),
 }
@@ -128,6 +130,7 @@ ACTIONS = {
     "referral.escalated": _l("Referral escalated"),
     "referral.group": _l("Siblings referred together"), "child.sibling_link": _l("Siblings linked"),
     "child.sibling_unlink": _l("Sibling unlinked"),
+    "referral.transfer": _l("Transfer started"), "referral.missing": _l("Child missing: alarm raised"),
     "audit.checkpoint": _l("Audit checkpoint made"), "audit.export": _l("Audit trail downloaded"),
 }
 
@@ -352,7 +355,7 @@ class _Reader:
                 "level": details.get("level", "?"),
                 "waited": duration(timedelta(minutes=details["waited_minutes"] if isinstance(
                     details.get("waited_minutes"), int) else 0))})
-        if event.action == "referral.repoint":
+        if event.action in ("referral.repoint", "referral.transfer"):
             lines.append(_("From %(before)s to %(after)s",
                            before=self.pool(details.get("from_pool")) or "?",
                            after=self.pool(details.get("to_pool")) or "?"))

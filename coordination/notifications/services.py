@@ -36,6 +36,12 @@ TEXTS = {
                                              "to the guardianship and custody body of the region."),
     "escalation.caseworker.oversight": _l("Referral %(ref)s to %(pool)s has waited %(waited)s; it is escalated to "
                                           "oversight."),
+    "referral.missing": _l("%(ref)s left %(pool)s without notice and is missing. Act now: the child's "
+                           "whereabouts are unknown."),
+    "referral.transfer_requested": _l("A transfer of %(ref)s out of %(pool)s was requested; the child stays "
+                                      "with you until the arrival at the new shelter is recorded."),
+    "referral.transferred_out": _l("%(ref)s arrived at the new shelter; the stay at %(pool)s has ended and "
+                                   "the bed is free."),
 }
 # Notices about an account rather than a referral; their params say which address and account.
 ACCOUNT_TEXTS = {

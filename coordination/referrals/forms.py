@@ -4,7 +4,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..forms import (Form, LanguagesField, LocalDateTimeField, MultiCheckboxField, PageCursorField, options,
                      report_problems)
-from ..words import DECLINE_LABELS, NEED_LABELS, SEX_LABELS, URGENCY_LABELS, WORDS
+from ..words import DECLINE_LABELS, DISCHARGE_LABELS, NEED_LABELS, SEX_LABELS, URGENCY_LABELS, WORDS
 from . import services
 from .models import STATUSES
 
@@ -93,10 +93,17 @@ class ReferralForm(Form):
 
 class MoveForm(Form):
     """Every referral step posts this; which fields count depends on the step."""
-    reason_code = SelectField(_l("Reason"), choices=options([("", "—")]) + options(DECLINE_LABELS),
-                              validators=[Optional()])
+    reason_code = SelectField(_l("Reason"), choices=options([("", "—")]) + options(
+                                  {**DECLINE_LABELS, **DISCHARGE_LABELS}), validators=[Optional()])
     reason_text = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
     arrived_at = LocalDateTimeField(_l("Arrived at"), validators=[Optional()])
+
+
+class TransferForm(Form):
+    """Starting a transfer of a placed child: the new pool, how urgent, a note for the shelter."""
+    pool = IntegerField(_l("Bed pool"), validators=[InputRequired(_l("Choose a bed pool.")), NumberRange(1, 2**31 - 1)])
+    urgency = SelectField(_l("Urgency"), choices=options(URGENCY_LABELS), default="routine")
+    note = TextAreaField(_l("Note for the shelter"), validators=[Optional(), Length(max=2000)])
 
 
 class RepointForm(Form):

@@ -23,6 +23,21 @@ TERMINAL = (DECLINED, REJECTED, WITHDRAWN, EXPIRED, DISCHARGED)
 
 URGENCIES = ("routine", "urgent", "emergency")
 DECLINE_CODES = ("no_capacity", "not_eligible", "needs_not_met", "other")
+# How a placement ended. Discharges recorded before the codes existed keep "" (shown as "not
+# recorded"); "transferred" is also what a transfer's arrival writes on the placement it ends.
+MISSING, TRANSFERRED = "missing", "transferred"
+DISCHARGE_CODES = ("family_reunification", "foster_care", "other_guardian", "aged_out", MISSING, TRANSFERRED,
+                   "other")
+# The statuses a child may be transferred from to another shelter (referrals/transfers.py).
+TRANSFERABLE = (PLACED,)
+
+# The partial unique indexes that keep a child in one bed. A child has at most one referral
+# that holds a bed or occupies one as its own (not a transfer in progress) ...
+ONE_LIVE_REFERRAL_WHERE = ("(status IN ('submitted', 'accepted', 'approved') AND transfer_of_id IS NULL) "
+                           "OR status = 'placed'")
+# ... and at most one referral holding a bed at all: so a placed child may hold one bed for
+# a transfer beside the one they occupy, but never two holds, nor a transfer beside a new referral.
+ONE_HELD_BED_WHERE = "status IN ('submitted', 'accepted', 'approved')"
 
 
 class Child(db.Model):
@@ -102,10 +117,12 @@ class Referral(db.Model):
             "status IN ('draft', 'submitted', 'accepted', 'approved', 'placed', "
             "'declined', 'rejected', 'withdrawn', 'expired', 'discharged')", name="referral_status"),
         CheckConstraint("urgency IN ('routine', 'urgent', 'emergency')", name="referral_urgency"),
-        # One child, one live referral: a child never holds two beds at once.
+        # One child, one live referral: a child never holds two beds at once; a placed child's
+        # transfer in progress is the one exception (see ONE_LIVE_REFERRAL_WHERE above).
         Index("one_live_referral_per_child", "child_id", unique=True,
-              sqlite_where=text("status IN ('submitted', 'accepted', 'approved', 'placed')"),
-              postgresql_where=text("status IN ('submitted', 'accepted', 'approved', 'placed')")),
+              sqlite_where=text(ONE_LIVE_REFERRAL_WHERE), postgresql_where=text(ONE_LIVE_REFERRAL_WHERE)),
+        Index("one_held_bed_per_child", "child_id", unique=True,
+              sqlite_where=text(ONE_HELD_BED_WHERE), postgresql_where=text(ONE_HELD_BED_WHERE)),
         Index("ix_referral_holds", "pool_id", "holds_bed", "hold_until"),
         Index("ix_referral_submitted_at", "submitted_at"),  # the reports take referrals by when they were sent
         # /referrals, latest change first, a page at a time by keyset (paging.py), and the work
@@ -143,8 +160,12 @@ class Referral(db.Model):
     reason_text: Mapped[str] = mapped_column(Text, default="")
     # Siblings referred together to one shelter (referrals/siblings.py); None for one child alone.
     group_id: Mapped[int | None] = mapped_column(ForeignKey("referral_group.id"), index=True)
+    # A transfer: the placement this referral moves the child from; that placement ends, its
+    # bed freed, in the transaction that records the arrival here.
+    transfer_of_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"), index=True)
 
     child: Mapped[Child] = relationship(back_populates="referrals")
+    transfer_of: Mapped["Referral | None"] = relationship(remote_side="Referral.id", foreign_keys=[transfer_of_id])
     pool: Mapped[BedPool] = relationship()
     referring_organization: Mapped[Organization] = relationship()
     caseworker: Mapped[User] = relationship()

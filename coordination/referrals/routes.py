@@ -22,9 +22,9 @@ from ..transactions import commit_keeping_loaded
 from ..notifications.services import mark_read_for_referral
 from ..views import back_to, carry_out
 from ..words import word
-from . import notes, services, siblings
+from . import notes, services, siblings, transfers
 from .forms import (ChildFilterForm, ChildForm, ChildLanguagesForm, ChildRecordForm, ConsentForm, MoveForm, NoteForm,
-                    ReferralFilterForm, ReferralForm, RepointForm)
+                    ReferralFilterForm, ReferralForm, RepointForm, TransferForm)
 from .note_routes import newest_notes
 from .models import Referral
 from .sibling_forms import SiblingLinkForm
@@ -123,6 +123,7 @@ def _child_page(child, languages_form: ChildLanguagesForm | None = None, consent
                            link_form=link_form or SiblingLinkForm(formdata=None),
                            may_link=siblings.may_link(current_user, child),
                            to_refer_together=len(siblings.to_refer_with(child)) >= 2,
+                           transferable=[r.id for r in child.referrals if transfers.may_transfer(current_user, r)],
                            **_notes_context(child, url_for(".child", child_id=child.id))), status
 
 
@@ -357,6 +358,20 @@ def _referral_context(referral: Referral, error: str | None = None, no_bed: bool
         **(_notes_context(referral.child, url_for(".referral", referral_id=referral.id))
            if show_name and not wants_fragment() else {"case_notes": None}),
         "group": siblings.group_panel(current_user, referral),
+        # The transfer section is part of the whole page only, never of the status panel's polls.
+        "transfer": None if wants_fragment() else _transfer_context(referral),
+    }
+
+
+def _transfer_context(referral: Referral, form: TransferForm | None = None) -> dict:
+    """What the referral page says of transfers: where this one came from, where the child is
+    being or was moved to (each as this person may see it), and the form to start one."""
+    may = transfers.may_transfer(current_user, referral)
+    return {
+        "may": may, "form": form or TransferForm(formdata=None),
+        "suggestions": transfers.transfer_suggestions(referral) if may else [],
+        "source": services.referral_for(current_user, referral.transfer_of_id) if referral.transfer_of_id else None,
+        "onward": [t for t in transfers.transfers_of(referral) if services.referral_for(current_user, t.id)],
     }
 
 
@@ -389,6 +404,39 @@ def repoint(referral_id: int):
         return _state_answer(_load_referral(referral_id), refusal.message, refusal.status)
     # No commit yet: if the submit is refused, the new pool is rolled back with it.
     return _perform(referral_id, "submit")
+
+
+@bp.post(f"/referrals/<{ID}:referral_id>/transfer")
+def transfer(referral_id: int):
+    """Start a transfer of a placed child to another pool: a new referral that holds a bed
+    there while the child stays where they are until the arrival."""
+    placement = _load_referral(referral_id)
+    refusal = transfers.transfer_refusal(current_user, placement)
+    form = TransferForm()
+    status = 422
+    if refusal is not None:
+        form.form_errors.append(refusal.message)
+        status = refusal.status
+    elif form.validate():
+        pool = load_pool(form.pool.data)
+        if pool is None:
+            form.pool.errors = [_("Choose one of the pools offered.")]
+        else:
+            started, status = carry_out(
+                form, lambda: transfers.start_transfer(current_user, placement, pool, form.urgency.data,
+                                                       form.note.data or ""),
+                lambda transfer: back_to(_("Transfer started: one bed is held %(until)s; the child stays placed "
+                                           "here until the arrival is recorded.", until=until(transfer.hold_until)),
+                                         ".referral", referral_id=transfer.id))
+            if started is not None:
+                return started
+    placement = _load_referral(referral_id)
+    context = _referral_context(placement)
+    context["transfer"] = _transfer_context(placement, form)
+    if context["show_name"]:
+        services.record_name_view(placement.child, "referral")
+    db.session.commit()
+    return render_template("referrals/referral.html", **context), status
 
 
 @bp.post(f"/referrals/<{ID}:referral_id>/<action>")

@@ -27,8 +27,9 @@ from ..notifications.services import notify
 from ..paging import Page, newest_first
 from ..words import word
 from .models import (
-    ACCEPTED, APPROVED, CHILD_SEXES, DECLINE_CODES, DECLINED, DRAFT, EXPIRED, HOLDING, LIVE, NEEDS, PLACED,
-    REJECTED, SUBMITTED, DISCHARGED, URGENCIES, WITHDRAWN, CaseNote, Child, DemandSignal, Referral, ReferralEvent, age_band,
+    ACCEPTED, APPROVED, CHILD_SEXES, DECLINE_CODES, DECLINED, DISCHARGE_CODES, DRAFT, EXPIRED, HOLDING, LIVE, MISSING,
+    NEEDS, PLACED, REJECTED, SUBMITTED, DISCHARGED, TRANSFERABLE, TRANSFERRED, URGENCIES, WITHDRAWN, CaseNote, Child,
+    DemandSignal, Referral, ReferralEvent, age_band,
 )
 from .names import fold, name_key
 
@@ -74,6 +75,7 @@ class Move:
     together: bool = False
     # A step that exists only for siblings referred together.
     group_only: bool = False
+    codes: tuple = ()    # the reason codes to choose from, when `reason` is "code"
 
 
 MOVES: dict[str, Move] = {m.action: m for m in (
@@ -84,6 +86,7 @@ MOVES: dict[str, Move] = {m.action: m for m in (
                         "bed stays held, and the guardianship body of the region is asked to decide."),
          together=True),
     Move("decline", (SUBMITTED,), DECLINED, POOL_STAFF, _l("Decline"), reason="code", pool_effect="release",
+         codes=DECLINE_CODES,
          consequence=_l("The held bed is freed and the caseworker must find the child another place. "
                         "This cannot be undone."), together=True),
     Move("approve", (ACCEPTED,), APPROVED, REGIONAL_GUARDIAN, _l("Approve placement"), pool_effect="renew",
@@ -93,9 +96,10 @@ MOVES: dict[str, Move] = {m.action: m for m in (
          pool_effect="release",
          consequence=_l("The placement is refused: the held bed is freed and the caseworker must find the child "
                         "another place. This cannot be undone."), together=True),
+    # A transfer's arrival (transfer_of_id set) also ends the placement it replaces: see `move`.
     Move("place", (APPROVED,), PLACED, POOL_STAFF, _l("Record arrival"), pool_effect="occupy"),
-    Move("discharge", (PLACED,), DISCHARGED, POOL_STAFF, _l("Record discharge"), reason="text",
-         pool_effect="free",
+    Move("discharge", (PLACED,), DISCHARGED, POOL_STAFF, _l("Record discharge"), reason="code",
+         pool_effect="free", codes=DISCHARGE_CODES,
          consequence=_l("The child's stay here ends and the bed becomes free for another child. "
                         "This cannot be undone.")),
     Move("withdraw", HOLDING, WITHDRAWN, REFERRING_CASEWORKER, _l("Withdraw referral"), reason="text",
@@ -148,13 +152,17 @@ def move(referral: Referral, action: str, user: User, *, reason_code: str = "", 
     """Make one move of the state machine, with its effect on the pool, its timeline entry,
     audit event and notifications, in the caller's transaction.
 
-    Every refusal but one is raised before anything is written: a step the table does not
+    Every refusal but two is raised before anything is written: a step the table does not
     allow, someone who does not play the part, an overdue hold, a missing reason, consent or
-    arrival time. The one exception is "no bed free" on submitting: the lock order
+    arrival time. One exception is "no bed free" on submitting: the lock order
     (coordination/transactions.py) takes the referral's row before the pool's, so the
     referral is already marked submitted, and overdue holds of the pool closed, when the
     pool's conditional UPDATE finds no bed. NoBedAvailable then leaves those writes in the
     caller's transaction, which must roll back, as every caller does on a DomainError.
+
+    The arrival of a transfer is the other: it takes the transfer's row, then ends the
+    placement it replaces (`_end_replaced_placement`), and refuses if that placement ended
+    meanwhile; the child then stays where the shelter that discharged them said.
 
     Siblings referred together take their together-steps only all at once, through
     referrals/siblings.py (which says `with_siblings`): never one of them alone."""
@@ -192,6 +200,10 @@ def move(referral: Referral, action: str, user: User, *, reason_code: str = "", 
     if step.reason:
         values.update(reason_code=reason_code, reason_text=reason_text)
 
+    replaced = None
+    if step.pool_effect == "occupy" and referral.transfer_of_id is not None:
+        _take_row(referral, at)  # the lock order: the transfer's row first, then the placement it replaces
+        replaced = _end_replaced_placement(referral, at)
     before = _compare_and_set(referral, values)
 
     if step.pool_effect == "hold":
@@ -201,13 +213,58 @@ def move(referral: Referral, action: str, user: User, *, reason_code: str = "", 
                                "stays a draft. Other pools that fit are listed below."))
     if step.pool_effect == "release":
         beds.release_hold(referral.pool_id)
+    elif step.pool_effect == "occupy" and replaced is not None:
+        _occupy_and_free(referral, replaced, user, at)
     elif step.pool_effect == "occupy":
         beds.occupy_held_bed(referral.pool_id, user, _("arrival of %(ref)s", ref=referral.child.case_reference), at)
     elif step.pool_effect == "free":
         beds.free_occupied_bed(referral.pool_id, user, _("discharge of %(ref)s", ref=referral.child.case_reference), at)
 
     _after_move(referral, before, user, at, reason_code, reason_text)
+    if replaced is not None:
+        _after_move(replaced, PLACED, user, at, TRANSFERRED, "", key="referral.transferred_out",
+                    recipients=people_playing(POOL_STAFF, replaced))
     return referral
+
+
+def _take_row(referral: Referral, at: datetime) -> None:
+    """Lock the referral's row while it is still in the status this request saw (a conditional
+    UPDATE that changes only its time), before touching any other referral."""
+    result = db.session.execute(
+        update(Referral).where(Referral.id == referral.id, Referral.status == referral.status)
+        .values(status_changed_at=at).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise Conflict(_("Someone else moved this referral meanwhile. Reload to see where it stands; "
+                         "nothing of yours was saved."))
+
+
+def _end_replaced_placement(transfer: Referral, at: datetime) -> Referral:
+    """End the placement a transfer replaces, as discharged with the outcome "transferred",
+    in one conditional UPDATE: only while the child is still placed there (TRANSFERABLE).
+    The bed is freed by the caller, in pool id order."""
+    replaced = transfer.transfer_of
+    result = db.session.execute(
+        update(Referral).where(Referral.id == replaced.id, Referral.status.in_(TRANSFERABLE))
+        .values(status=DISCHARGED, ended_at=at, status_changed_at=at, reason_code=TRANSFERRED, reason_text="")
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise InvalidMove(_("The placement this transfer was to replace has ended meanwhile (the child was "
+                            "discharged from %(shelter)s). Nothing was recorded; withdraw this transfer, or ask "
+                            "the caseworker to refer the child anew.", shelter=replaced.pool.shelter.name))
+    db.session.refresh(replaced)
+    return replaced
+
+
+def _occupy_and_free(transfer: Referral, replaced: Referral, user: User, at: datetime) -> None:
+    """The beds of a transfer's arrival, pool rows in id order: the new pool's hold becomes
+    occupied, the old pool's occupied bed is freed."""
+    ref = transfer.child.case_reference
+    steps = [(transfer.pool_id, lambda: beds.occupy_held_bed(
+                 transfer.pool_id, user, _("arrival of %(ref)s (transfer)", ref=ref), at)),
+             (replaced.pool_id, lambda: beds.free_occupied_bed(
+                 replaced.pool_id, user, _("transfer of %(ref)s to another shelter", ref=ref), at))]
+    for _pool, step in sorted(steps, key=lambda s: s[0]):
+        step()
 
 
 def _compare_and_set(referral: Referral, values: dict) -> str:
@@ -228,18 +285,38 @@ def _compare_and_set(referral: Referral, values: dict) -> str:
 
 
 def _after_move(referral: Referral, before: str, user: User | None, at: datetime, reason_code: str,
-                reason_text: str) -> None:
-    """What every move leaves behind: a timeline step, an audit event, and word to whoever acts next."""
+                reason_text: str, *, key: str | None = None, recipients=None) -> None:
+    """What every move leaves behind: a timeline step, an audit event, and word to whoever acts
+    next (or to `recipients`, under `key`). A child discharged as missing (left without
+    notice) is an alarm: see `tell_missing`."""
     db.session.add(ReferralEvent(referral_id=referral.id, from_status=before, to_status=referral.status,
                                  user_id=user.id if user else None, created_at=at,
                                  reason_code=reason_code, reason_text=reason_text))
     audit.record(f"referral.{referral.status}", "referral", referral.id,
                  {"from": before, "to": referral.status, "pool": referral.pool_id,
                   "reason_code": reason_code})
-    recipients = {u for part in TELL.get(referral.status, ()) for u in people_playing(part, referral)}
-    recipients.discard(user)
-    notify(recipients, referral, f"referral.{referral.status}")
+    if referral.status == DISCHARGED and reason_code == MISSING:
+        tell_missing(referral, user)
+    else:
+        if recipients is None:
+            recipients = {u for part in TELL.get(referral.status, ()) for u in people_playing(part, referral)}
+        recipients = set(recipients) - {user}
+        notify(recipients, referral, key or f"referral.{referral.status}")
     db.session.flush()
+
+
+def tell_missing(referral: Referral, user: User | None) -> None:
+    """A child who left without notice: every active caseworker of the referring organization
+    (whoever is on duty must act now, not the one caseworker when back at work) and the
+    guardianship officers of the shelter's region are told at once, by case reference only,
+    and the audit trail records that the alarm went to them."""
+    recipients = set(people_playing(REGIONAL_GUARDIAN, referral)) | set(db.session.scalars(
+        select(User).join(User.organization).where(
+            User.active.is_(True), Organization.active.is_(True), refers(User, referral))))
+    recipients.discard(user)
+    notify(recipients, referral, "referral.missing")
+    audit.record("referral.missing", "referral", referral.id,
+                 {"pool": referral.pool_id, "told": sorted(u.id for u in recipients)})
 
 
 def _check_reason(step: Move, code: str, text: str) -> tuple[str, str]:
@@ -247,8 +324,11 @@ def _check_reason(step: Move, code: str, text: str) -> tuple[str, str]:
     every problem at once."""
     code, text = (code or "").strip(), (text or "").strip()
     problems = {}
-    if step.reason == "code" and code not in DECLINE_CODES:
-        problems["reason_code"] = _("Choose why you decline: no capacity, not eligible, needs not met, or other.")
+    if step.reason == "code" and code not in step.codes:
+        problems["reason_code"] = (
+            _("Choose how the stay ended: family reunification, foster care, another guardian, came of age, "
+              "left without notice, transferred, or other.") if step.action == "discharge"
+            else _("Choose why you decline: no capacity, not eligible, needs not met, or other."))
     if step.reason and not text:
         problems["reason_text"] = _("Give a reason; the caseworker and the audit trail need it.")
     elif len(text) > 2000:
@@ -266,8 +346,11 @@ def _check_can_submit(referral: Referral) -> None:
         raise InvalidMove(_("This shelter is not open for referrals now."))
     if not pool_fits_child(referral.pool, child):
         raise InvalidMove(_("This pool does not admit this child (sex or age)."))
+    if referral.transfer_of_id is not None and referral.transfer_of.status not in TRANSFERABLE:
+        raise InvalidMove(_("The child's placement has ended; a transfer can only start from a current placement."))
     other = db.session.scalar(select(Referral.id).where(
-        Referral.child_id == child.id, Referral.status.in_(LIVE), Referral.id != referral.id))
+        Referral.child_id == child.id, Referral.status.in_(LIVE), Referral.id != referral.id,
+        Referral.id != (referral.transfer_of_id or referral.id)))
     if other is not None:
         raise InvalidMove(_("This child already has a live referral; withdraw it before making another."))
 

@@ -499,7 +499,8 @@ class ShelterStaff(Person):
         placed = REFERRAL_LINK.findall(self.browser.get("/referrals?status=placed").text)
         referral = self.pick([int(i) for i in placed])
         if referral is not None:
-            self.take_step(referral, "discharge", {"reason_text": "returned to family"})
+            self.take_step(referral, "discharge", {"reason_code": "family_reunification",
+                                                   "reason_text": "returned to family"})
 
     def change_counts(self) -> None:
         """Change one of their pools' counts the way the shelter page offers: mostly +1/-1,

@@ -53,7 +53,7 @@ REASONS = {
     "decline": {"reason_code": "not_eligible", "reason_text": "This pool is for girls over 12."},
     "reject": {"reason_text": "An aunt in the region can take her."},
     "withdraw": {"reason_text": "A place nearer her school was found."},
-    "discharge": {"reason_text": "Reunited with her mother."},
+    "discharge": {"reason_code": "family_reunification", "reason_text": "Reunited with her mother."},
 }
 
 # The real moves that take a fresh draft to each status (expired is reached by the clock).

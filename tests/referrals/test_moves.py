@@ -247,7 +247,8 @@ def test_decline_without_a_listed_code_and_a_text_is_refused(cast, code, text):
 @pytest.mark.parametrize("text", ["", "  \t "])
 def test_reject_withdraw_and_discharge_without_a_reason_are_refused(cast, action, source, text):
     referral = cast.referral(source)
-    assert_refused(InvalidInput, referral, action, cast.rightful(action), reason_text=text)
+    assert_refused(InvalidInput, referral, action, cast.rightful(action), reason_text=text,
+                   reason_code=REASONS[action].get("reason_code", ""))
     assert referral.status == source
 
 

@@ -70,6 +70,8 @@ def take_step(page, action: str, expected_status: str, reason: str | None = None
     form = page.locator(f"#referral-state form.move.move-{action}")
     if reason is not None:
         form.locator("textarea[name=reason_text]").fill(reason)
+    if action == "discharge":
+        form.locator("select[name=reason_code]").select_option("family_reunification")
     with page.expect_response(lambda r: urlsplit(r.url).path.endswith(f"/{action}")
                               and r.request.method == "POST") as answered:
         form.get_by_role("button").click()

@@ -383,7 +383,7 @@ STEPS = {
     "approve": ("accepted", {}, "approved", (1, 0)),
     "reject": ("accepted", {"reason_text": "An aunt in Ganja takes her"}, "rejected", (0, 0)),
     "place": ("approved", {}, "placed", (0, 1)),
-    "discharge": ("placed", {"reason_text": "Reunited with her family"}, "discharged", (0, 0)),
+    "discharge": ("placed", {"reason_code": "family_reunification", "reason_text": "Reunited with her family"}, "discharged", (0, 0)),
     "withdraw": ("submitted", {"reason_text": "The child was found by her mother"}, "withdrawn", (0, 0)),
 }
 

@@ -23,7 +23,7 @@ from coordination.accounts.models import Organization, Region, User
 from coordination.beds.models import SERVICES, SEXES, BedPool, Shelter
 from coordination.extensions import db
 from coordination.referrals import services as referral_services
-from coordination.referrals.models import Child
+from coordination.referrals.models import TRANSFERABLE, Child
 
 from ..conftest import PASSWORD, Client, owing_a_code
 from .checks import inline_code
@@ -270,7 +270,8 @@ def _pool_version(path: str) -> str:
 # referrals: /referrals/<referral>/<action>
 def _referral_paths(action: str):
     def paths(w: World) -> list[str]:
-        sources = referral_services.MOVES[action].sources if action in referral_services.MOVES else ("draft",)
+        sources = (referral_services.MOVES[action].sources if action in referral_services.MOVES
+                   else TRANSFERABLE if action == "transfer" else ("draft",))
         referrals = sorted(w.all_referrals(), key=lambda r: (r.status not in sources, r is w.rival_referral, r.id))
         return [f"/referrals/{r.id}/{action}" for r in referrals]
     return paths
@@ -325,6 +326,13 @@ def _new_referral(w: World, path: str) -> dict:
     boys = next(p for p in w.pools if p.admits_sex == "male")
     return {"child": str(w.child_unreferred.id), "pool": str(boys.id), "urgency": "urgent",
             "note": "Arrives at 22:00 by bus.", "then": "draft"}
+
+
+def _transfer(w: World, path: str) -> dict:
+    """An honest transfer: to a pool that admits the world's girls, other than the one she is in."""
+    placed = w.referrals["placed"]
+    other = next(p for p in w.pools if p.id != placed.pool_id and p.admits_sex in ("female", "any"))
+    return {"pool": str(other.id), "urgency": "urgent", "note": "Nearer her school."}
 
 
 def _audit_filter(w: World, path: str) -> dict:
@@ -415,6 +423,8 @@ FORMS = [
                                               "shelter": str(w.shelters[0].id), "urgency": "urgent",
                                               "note": "Arrive together."},
          text=("note",), pages=lambda w: [f"/children/{w.child_unreferred.id}/siblings/refer"]),
+    Form("transfer to another shelter", "POST", _referral_paths("transfer"), ("pool", "urgency", "note"),
+         "caseworker", valid=_transfer, text=("note",), statuses=("placed",), pages=_referral_pages),
     Form("notifications read", "POST", lambda w: ["/notifications/read"], (), "shelter_staff",
          statuses=("submitted",), examples=10, pages=lambda w: ["/notifications"]),
     Form("password change", "POST", lambda w: ["/account/password"], ("current", "new", "confirm"), "caseworker",
