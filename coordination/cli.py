@@ -14,6 +14,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(serve_demo_command)
     app.cli.add_command(expire_holds_command)
+    app.cli.add_command(send_mail_command)
     app.cli.add_command(check_integrity_command)
     app.cli.add_command(verify_audit_command)
     app.cli.add_command(audit_checkpoint_command)
@@ -110,6 +111,24 @@ def expire_holds_command() -> None:
         raise click.ClickException(refusal.message) from None
     click.echo(f"Expired {len(expired)} hold(s)." + "".join(
         f"\n  referral {r.id} ({r.child.case_reference}) in pool {r.pool_id}" for r in expired))
+    _send_mail()  # the expiries' e-mails, and any that wait for another try
+
+
+def _send_mail() -> None:
+    from .notifications.sending import send_pending_mail
+
+    run = send_pending_mail()
+    if run.sent or run.failed or run.given_up:
+        click.echo(f"E-mail: {run.sent} sent, {run.failed} to try again later, {run.given_up} given up."
+                   + "".join(f"\n  {error}" for error in run.errors))
+
+
+@click.command("send-mail")
+def send_mail_command() -> None:
+    """Send the e-mails that wait (new ones, and those whose last try failed and are due
+    again). Safe to run every minute from several servers at once: each e-mail is claimed
+    by one of them before it is sent."""
+    _send_mail()
 
 
 @click.command("check-integrity")

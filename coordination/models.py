@@ -3,5 +3,5 @@ from .accounts.models import (Organization, PendingSignIn, Region, RolePolicy, S
                               TotpEnrolment, User)
 from .audit.models import AuditEvent, AuditHead  # noqa: F401
 from .beds.models import BedPool, BedUpdate, Shelter  # noqa: F401
-from .notifications.models import Notification  # noqa: F401
+from .notifications.models import Notification, OutgoingMail  # noqa: F401
 from .referrals.models import Child, Referral, ReferralEvent  # noqa: F401
