@@ -42,7 +42,7 @@ class LanguageForm(Form):
 class MailKindsForm(Form):
     """The kinds of e-mail a person receives, of those their role can get (the choices are
     set from notifications/mail.py); which kinds are offered is the service's to check."""
-    kinds = MultiCheckboxField(_l("Send me an e-mail when"), choices=[], validate_choice=False)
+    kinds = MultiCheckboxField(_l("E-mails I receive"), choices=[], validate_choice=False)
 
     def offer(self, kinds) -> "MailKindsForm":
         self.kinds.choices = options((kind.key, kind.label) for kind in kinds)
