@@ -62,7 +62,20 @@ def seed_demo_command() -> None:
     _refuse_in_production()
     counts = seed_demo()
     db.session.commit()
+    _set_aside_demo_mail()
     click.echo("Demo data present: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()) + ".")
+
+
+def _set_aside_demo_mail() -> None:
+    """The demo's made-up day notifies its made-up people; none of that goes by e-mail, even
+    with a MAIL_SERVER set (the demo's addresses may exist somewhere)."""
+    from .notifications.mail import committed_mail
+    from .notifications.sending import set_aside
+
+    ids = committed_mail()
+    if ids:
+        set_aside(ids, "written by seed-demo: never sent")
+        db.session.commit()
 
 
 @click.command("serve-demo")
@@ -81,6 +94,7 @@ def serve_demo_command(host: str, port: int) -> None:
     if not inspect(db.engine).has_table("user") or db.session.scalar(select(User.id).limit(1)) is None:
         seed_demo()
         db.session.commit()
+        _set_aside_demo_mail()
         click.echo("New database: demo data loaded.")
     db.session.remove()
     click.echo(f"\nShelter coordination is running at http://{host}:{port}/")

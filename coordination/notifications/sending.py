@@ -152,16 +152,26 @@ class _Postbox:
         self.config = config
         self.log_only = not config["MAIL_SERVER"]
         self.connection = None
+        # Once the server could not be reached, the rest of the batch is not tried: each try
+        # could wait MAIL_TIMEOUT again, longer than a server lets a worker take.
+        self.unreachable: Exception | None = None
 
     def deliver(self, letter: Letter) -> None:
         if self.log_only:
             log.warning("E-mail not sent (no MAIL_SERVER is configured), to %s:\nSubject: %s\n\n%s",
                         letter.to, letter.subject, letter.body)
             return
+        if self.unreachable is not None:
+            raise self.unreachable
         if self.connection is None:
             state = flask_mail.Mail().init_mail(self.config)  # the settings as they are now
-            self.connection = _Connection(state, self.config["MAIL_TIMEOUT"])
-            self.connection.__enter__()
+            connection = _Connection(state, self.config["MAIL_TIMEOUT"])
+            try:
+                connection.__enter__()
+            except (smtplib.SMTPException, OSError) as error:
+                self.unreachable = error
+                raise
+            self.connection = connection
         message = flask_mail.Message(subject=letter.subject, recipients=[letter.to], body=letter.body,
                                      sender=self.config["MAIL_DEFAULT_SENDER"], charset="utf-8",
                                      # RFC 3834: no "out of office" answers to a machine
@@ -218,8 +228,9 @@ def _send_one(row: OutgoingMail, token: str, postbox: _Postbox, most: int, run: 
     except Exception as error:  # noqa: BLE001 - whatever it was, the message waits for the next try
         if not isinstance(error, (smtplib.SMTPException, OSError)):
             log.exception("E-mail %s could not be made or sent", row.id)
-        if isinstance(error, (smtplib.SMTPServerDisconnected, OSError)):
-            postbox.close()  # the next letter opens a connection of its own
+        if isinstance(error, (smtplib.SMTPServerDisconnected, OSError)) and postbox.unreachable is None:
+            postbox.unreachable = error  # the connection is gone: the rest wait for the next run
+            postbox.close()
         problem = f"{type(error).__name__}: {error}"[:500]
         run.errors.append(f"e-mail {row.id} to {row.user.email}: {problem}")
         if row.attempts >= most:
@@ -232,6 +243,16 @@ def _send_one(row: OutgoingMail, token: str, postbox: _Postbox, most: int, run: 
         return
     _close(row, token, sent_at=at, last_error=None)
     run.sent += 1
+
+
+def set_aside(ids, reason: str) -> int:
+    """Mark the e-mails `ids` as never to be sent, saying why (the demo's, to made-up
+    addresses); returns how many were still waiting."""
+    result = db.session.execute(
+        update(OutgoingMail).where(OutgoingMail.id.in_(list(ids)), OutgoingMail.sent_at.is_(None),
+                                   OutgoingMail.given_up_at.is_(None))
+        .values(given_up_at=now(), last_error=reason).execution_options(synchronize_session=False))
+    return result.rowcount
 
 
 def send_after_response(app: Flask, ids: list[int]) -> None:

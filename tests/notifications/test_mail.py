@@ -351,3 +351,48 @@ def test_a_mail_server_needs_a_sender_and_links_need_a_web_address(tmp_path):
     assert (config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_USE_TLS"], config["PUBLIC_URL"]) == (
         "smtp.example.az", 587, True, "https://beds.example.az")
     assert from_environment(str(tmp_path), environ={})["MAIL_SERVER"] == ""  # log only
+
+
+def test_the_demo_days_notifications_never_go_by_mail(app, smtp):
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+
+    assert result.exit_code == 0, result.output
+    rows = outbox()
+    assert rows and all(row.given_up_at is not None and row.sent_at is None for row in rows)
+    assert sending.send_pending_mail().sent == 0 and smtp.messages == []
+
+
+def test_a_mail_server_that_does_not_answer_is_waited_for_once_per_run_not_once_per_mail(
+        app, make, shelter, monkeypatch):
+    """Otherwise a request telling several people would wait MAIL_TIMEOUT for each of them."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    accepted = []
+
+    def accept_and_say_nothing():
+        while True:
+            try:
+                connection, _address = listener.accept()
+            except OSError:
+                return
+            accepted.append(connection)
+
+    threading.Thread(target=accept_and_say_nothing, daemon=True).start()
+    monkeypatch.setitem(app.config, "MAIL_TIMEOUT", 1)
+    for key, value in mail_settings(listener.getsockname()[1]).items():
+        if key != "MAIL_TIMEOUT":
+            monkeypatch.setitem(app.config, key, value)
+    pool, _staff = shelter
+    make.referral(pool=pool, status="submitted")
+    try:
+        run = sending.send_pending_mail()
+    finally:
+        listener.close()
+        for connection in accepted:
+            connection.close()
+
+    assert run.failed == 2 and len(accepted) == 1
+    assert all("timed out" in row.last_error for row in outbox())
