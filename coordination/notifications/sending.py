@@ -23,6 +23,7 @@ from flask_babel import force_locale, gettext as _
 from sqlalchemy import and_, select, update
 from sqlalchemy.orm import joinedload
 
+from ..accounts.models import User
 from ..clock import now
 from ..extensions import db
 from ..referrals.models import Referral
@@ -76,9 +77,11 @@ def _claim(at: datetime, only: list[int] | None) -> tuple[str, list[OutgoingMail
     db.session.commit()
     rows = list(db.session.scalars(
         select(OutgoingMail).where(OutgoingMail.claim == token).order_by(OutgoingMail.id)
-        .options(joinedload(OutgoingMail.user),
+        .options(joinedload(OutgoingMail.user).joinedload(User.organization),  # is_active asks it
                  joinedload(OutgoingMail.notification).joinedload(Notification.referral).joinedload(Referral.child))))
-    commit_keeping_loaded()  # nothing is held while the SMTP server is talked to
+    # Everything the letters need is loaded now, and kept: nothing is read, and no lock held,
+    # while the SMTP server is talked to.
+    commit_keeping_loaded()
     return token, rows
 
 

@@ -396,3 +396,19 @@ def test_a_mail_server_that_does_not_answer_is_waited_for_once_per_run_not_once_
 
     assert run.failed == 2 and len(accepted) == 1
     assert all("timed out" in row.last_error for row in outbox())
+
+
+def test_no_transaction_is_open_while_the_mail_server_is_talked_to(make, shelter, smtp, monkeypatch):
+    """On SQLite an open transaction would hold the write lock for every request meanwhile."""
+    deliver, open_during = sending._Postbox.deliver, []
+
+    def watched(postbox, letter):
+        open_during.append(db.session().in_transaction())
+        return deliver(postbox, letter)
+
+    monkeypatch.setattr(sending._Postbox, "deliver", watched)
+    pool, _staff = shelter
+    make.referral(pool=pool, status="submitted")
+
+    assert sending.send_pending_mail().sent == 2
+    assert open_during == [False, False]
