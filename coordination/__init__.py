@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 from . import config as app_config
 from . import transactions
 from .audit import services as audit
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 from .i18n import choose_language
 from .security import CoordinationRequest
 
@@ -56,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=choose_language)
     login_manager.init_app(app)
+    mail.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
 
@@ -91,6 +92,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .templating import register_templating
     from .cli import register_commands
     from .accounts.guard import register_session_guard
+    from .notifications.sending import register_mail_sending
 
     register_error_handlers(app)
     register_security(app)
@@ -98,6 +100,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_commands(app)
 
     register_session_guard(app)
+    register_mail_sending(app)
 
     @app.before_request
     def attribute_audit_events():

@@ -15,6 +15,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(serve_demo_command)
     app.cli.add_command(expire_holds_command)
     app.cli.add_command(periodic_command)
+    app.cli.add_command(send_mail_command)
     app.cli.add_command(check_integrity_command)
     app.cli.add_command(verify_audit_command)
     app.cli.add_command(audit_checkpoint_command)
@@ -62,7 +63,20 @@ def seed_demo_command() -> None:
     _refuse_in_production()
     counts = seed_demo()
     db.session.commit()
+    _set_aside_demo_mail()
     click.echo("Demo data present: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()) + ".")
+
+
+def _set_aside_demo_mail() -> None:
+    """The demo's made-up day notifies its made-up people; none of that goes by e-mail, even
+    with a MAIL_SERVER set (the demo's addresses may exist somewhere)."""
+    from .notifications.mail import committed_mail
+    from .notifications.sending import set_aside
+
+    ids = committed_mail()
+    if ids:
+        set_aside(ids, "written by seed-demo: never sent")
+        db.session.commit()
 
 
 @click.command("serve-demo")
@@ -81,6 +95,7 @@ def serve_demo_command(host: str, port: int) -> None:
     if not inspect(db.engine).has_table("user") or db.session.scalar(select(User.id).limit(1)) is None:
         seed_demo()
         db.session.commit()
+        _set_aside_demo_mail()
         click.echo("New database: demo data loaded.")
     db.session.remove()
     click.echo(f"\nShelter coordination is running at http://{host}:{port}/")
@@ -124,9 +139,10 @@ def expire_holds_command() -> None:
 
 @click.command("periodic")
 def periodic_command() -> None:
-    """What must happen as time passes: close referrals whose bed hold ran out, then
-    escalate referrals that waited on someone longer than their urgency allows. Safe to run
-    every minute from several servers at once; each in a transaction of its own."""
+    """What must happen as time passes: close referrals whose bed hold ran out, escalate
+    referrals that waited on someone longer than their urgency allows, and send the e-mail
+    that waits. Safe to run every minute from several servers at once; each in a
+    transaction of its own."""
     from .escalations.services import escalate_waiting_referrals
 
     _expire_holds()
@@ -134,6 +150,24 @@ def periodic_command() -> None:
     click.echo(f"Escalated {len(steps)} step(s)." + "".join(
         f"\n  referral {s.referral.id} ({s.referral.child.case_reference}) in {s.referral.status}: "
         f"level {s.level}, {s.audience}, after {int(s.waited.total_seconds() // 60)} min" for s in steps))
+    _send_mail()  # the steps' e-mails, and any that wait for another try
+
+
+def _send_mail() -> None:
+    from .notifications.sending import send_pending_mail
+
+    run = send_pending_mail()
+    if run.sent or run.failed or run.given_up:
+        click.echo(f"E-mail: {run.sent} sent, {run.failed} to try again later, {run.given_up} given up."
+                   + "".join(f"\n  {error}" for error in run.errors))
+
+
+@click.command("send-mail")
+def send_mail_command() -> None:
+    """Send the e-mails that wait (new ones, and those whose last try failed and are due
+    again). Safe to run every minute from several servers at once: each e-mail is claimed
+    by one of them before it is sent."""
+    _send_mail()
 
 
 @click.command("check-integrity")

@@ -40,6 +40,50 @@ def _hours(environ, name: str, default: float) -> float:
     return value
 
 
+def _flag(environ, name: str, default: bool = False) -> bool:
+    raw = (environ.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _mail(environ) -> dict:
+    """Where e-mail goes (coordination/notifications/sending.py). With no MAIL_SERVER (the
+    default) nothing leaves the machine: each message is written to the log instead. A
+    server needs a sender address its receivers will accept."""
+    server = environ.get("MAIL_SERVER", "").strip()
+    use_ssl = _flag(environ, "MAIL_USE_SSL")
+    sender = environ.get("MAIL_DEFAULT_SENDER", "").strip()
+    if server and not sender:
+        raise ConfigError("MAIL_DEFAULT_SENDER must be set when MAIL_SERVER is, "
+                          "e.g. MAIL_DEFAULT_SENDER='Shelter coordination <no-reply@beds.example.az>'")
+    public_url = (environ.get("PUBLIC_URL") or "http://127.0.0.1:5000").strip().rstrip("/")
+    if not public_url.startswith(("http://", "https://")):
+        raise ConfigError(f"PUBLIC_URL must begin with https:// or http://, got {public_url!r}")
+    return {
+        "MAIL_SERVER": server,
+        "MAIL_PORT": _int(environ, "MAIL_PORT", 465 if use_ssl else 25),
+        "MAIL_USE_TLS": _flag(environ, "MAIL_USE_TLS"),
+        "MAIL_USE_SSL": use_ssl,
+        "MAIL_USERNAME": environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": environ.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": sender,
+        # Flask-Mail would otherwise send nothing while TESTING: the tests read what a real
+        # SMTP server received, and log-only mode is decided by MAIL_SERVER alone.
+        "MAIL_SUPPRESS_SEND": False,
+        # Seconds to wait for the SMTP server before a message is left for the next try.
+        "MAIL_TIMEOUT": _int(environ, "MAIL_TIMEOUT", 10),
+        # Tries before a message is given up (each later than the last: 1, 2, 4 … 60 minutes).
+        "MAIL_MAX_ATTEMPTS": _int(environ, "MAIL_MAX_ATTEMPTS", 10),
+        # The address links in e-mails point to.
+        "PUBLIC_URL": public_url,
+    }
+
+
 def _zone(environ, name: str, default: str) -> str:
     raw = environ.get(name) or default
     try:
@@ -159,4 +203,5 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
         # The zone people see and type times in; times are stored in UTC.
         "BABEL_DEFAULT_TIMEZONE": _zone(environ, "TIME_ZONE", "Asia/Baku"),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        **_mail(environ),
     }

@@ -4,6 +4,6 @@ from .accounts.models import (Organization, PendingSignIn, Region, RolePolicy, S
 from .audit.models import AuditEvent, AuditHead  # noqa: F401
 from .beds.models import BedPool, BedUpdate, Shelter  # noqa: F401
 from .escalations.models import Escalation  # noqa: F401
-from .notifications.models import Notification  # noqa: F401
+from .notifications.models import Notification, OutgoingMail  # noqa: F401
 from .referrals.models import (CaseNote, Child, Referral, ReferralEvent, ReferralGroup,  # noqa: F401
                                 SiblingGroup)

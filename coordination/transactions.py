@@ -22,6 +22,10 @@ hold what the other waits for:
    are linked into the chain in one step just before commit (`audit.services`), so the
    chain's lock is held only for the append, never while waiting for a row.
 
+Outgoing e-mail (notifications/sending.py) stays outside this order: a step only inserts
+its outbox rows, and a sender claims and closes them in short transactions of their own
+that touch no other table, never while the SMTP server is talked to.
+
 On SQLite there is nothing to order: a transaction that may write takes the whole
 database's write lock when it begins (BEGIN IMMEDIATE), so that two never both read and
 then both try to write, which SQLite cannot resolve. A request that only asks (GET, HEAD)

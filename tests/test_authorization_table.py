@@ -47,6 +47,7 @@ TABLE = {
                                      oversight=LOGIN, admin=LOGIN),
     ("accounts.account", "GET"): EVERYONE,
     ("accounts.choose_language", "POST"): row(anonymous=OK),
+    ("accounts.choose_mail", "POST"): EVERYONE,
     ("accounts.change_password", "GET"): EVERYONE,
     ("accounts.change_password", "POST"): EVERYONE,
     ("accounts.two_factor", "GET"): EVERYONE,

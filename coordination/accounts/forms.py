@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
-from ..forms import Form, options
+from ..forms import Form, MultiCheckboxField, options
 from ..i18n import LANGUAGES
 
 
@@ -37,3 +37,13 @@ class LanguageForm(Form):
     language = SelectField(_l("Language"), choices=options(LANGUAGES),
                            validators=[InputRequired(_l("Choose a language."))])
     next = HiddenField()
+
+
+class MailKindsForm(Form):
+    """The kinds of e-mail a person receives, of those their role can get (the choices are
+    set from notifications/mail.py); which kinds are offered is the service's to check."""
+    kinds = MultiCheckboxField(_l("E-mails I receive"), choices=[], validate_choice=False)
+
+    def offer(self, kinds) -> "MailKindsForm":
+        self.kinds.choices = options((kind.key, kind.label) for kind in kinds)
+        return self

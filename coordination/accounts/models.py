@@ -2,7 +2,8 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint, select
+from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint,
+                        select, text)
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -86,6 +87,9 @@ class User(UserMixin, db.Model):
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     # Part of the session's user id: bumping it ends every session of this user at once.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # The kinds of e-mail (notifications/mail.py, MAIL_KINDS) this person turned off on the
+    # account page; every other kind that needs them to act comes by e-mail too.
+    mail_turned_off: Mapped[list] = mapped_column(JSON, default=list, server_default=text("'[]'"))
 
     organization: Mapped[Organization] = relationship()
 

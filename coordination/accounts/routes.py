@@ -9,7 +9,8 @@ from ..errors import InvalidInput
 from ..extensions import db, limiter
 from ..i18n import SESSION_KEY
 from . import operations, services
-from .forms import ChangePasswordForm, CodeForm, LanguageForm, LoginForm, LogoutForm
+from ..notifications import mail
+from .forms import ChangePasswordForm, CodeForm, LanguageForm, LoginForm, LogoutForm, MailKindsForm
 from .models import User
 
 bp = Blueprint("accounts", __name__)
@@ -137,8 +138,33 @@ def logout():
 
 @bp.get("/account")
 def account():
+    return _account_page()
+
+
+def _account_page(mail_form: MailKindsForm | None = None, status: int = 200):
     form = LanguageForm(formdata=None, data={"language": current_user.locale})
-    return render_template("accounts/account.html", form=form)
+    offered = mail.kinds_for(current_user)
+    if mail_form is None:
+        turned_off = set(current_user.mail_turned_off or [])
+        mail_form = MailKindsForm(formdata=None, data={"kinds": [k.key for k in offered if k.key not in turned_off]})
+    return render_template("accounts/account.html", form=form, mail_form=mail_form.offer(offered)), status
+
+
+@bp.post("/account/mail")
+def choose_mail():
+    """Which kinds of e-mail this person receives, of those their role can get."""
+    form = MailKindsForm()
+    if not form.validate_on_submit():
+        return _account_page(form, 422)
+    try:
+        mail.choose_mail_kinds(current_user, form.kinds.data)
+    except InvalidInput as refusal:
+        db.session.rollback()
+        form.kinds.errors = [refusal.message]
+        return _account_page(form, 422)
+    db.session.commit()
+    flash(_("Your choice of e-mails is saved."), "success")
+    return redirect(url_for(".account"), 303)
 
 
 @bp.post("/account/language")

@@ -11,6 +11,7 @@ from ..clock import now
 from ..extensions import db
 from ..i18n import duration, when
 from ..referrals.models import Referral
+from . import mail
 from .models import Notification
 
 # What each key says; %(ref)s is the case reference, never a name.
@@ -54,9 +55,13 @@ ACCOUNT_TEXTS = {
 
 
 def notify(users, referral, key: str, params: dict | None = None) -> None:
+    """Tell each of `users` of this step of the referral, in the app, and by e-mail too when
+    it needs them to act and they want that kind (notifications/mail.py)."""
     at = now()
-    db.session.add_all(Notification(user_id=user.id, referral_id=referral.id, text_key=key, created_at=at,
-                                    params=params) for user in users)
+    told = [(user, Notification(user_id=user.id, referral_id=referral.id, text_key=key, created_at=at,
+                                params=params)) for user in users]
+    db.session.add_all(notification for _user, notification in told)
+    mail.queue_mail(told, key, at)
 
 
 def tell_sign_ins_paused(user: User, address: str) -> None:

@@ -437,6 +437,8 @@ FORMS = [
          valid=lambda w, path: {"language": "az"}, text=("next",), pages=lambda w: ["/login"]),
     Form("two-factor setup", "POST", lambda w: ["/account/two-factor"], ("code", "turn"), "caseworker",
          valid=lambda w, path: {"code": "123456"}, text=("code",), pages=lambda w: ["/account/two-factor"]),
+    Form("e-mail choice", "POST", lambda w: ["/account/mail"], ("kinds",), "shelter_staff",
+         valid=lambda w, path: {"kinds": ["referral.approved"]}, pages=lambda w: ["/account"]),
     Form("audit filters", "GET", lambda w: ["/audit", "/audit.csv"], AUDIT_FIELDS, "admin", valid=_audit_filter,
          text=("person", "object"), edges=DATE_EDGES),
 ]
