@@ -13,7 +13,7 @@ from sqlalchemy import event
 from sqlalchemy import inspect as orm_state
 from sqlalchemy.orm import Session
 
-from ..accounts.models import CASEWORKER, GUARDIANSHIP, SHELTER_STAFF, User
+from ..accounts.models import CASEWORKER, GUARDIANSHIP, OVERSIGHT, SHELTER_STAFF, User
 from ..audit import services as audit
 from ..errors import InvalidInput
 from ..extensions import db
@@ -49,6 +49,20 @@ MAIL_KINDS: tuple[MailKind, ...] = (
     MailKind("referral.expired", (CASEWORKER,),
              _l("A bed hold ran out: the child needs another place"),
              _l("The hold for %(ref)s ran out: the child needs another place")),
+    MailKind("referral.missing", (CASEWORKER, GUARDIANSHIP),
+             _l("A child left a shelter without notice and is missing"),
+             _l("%(ref)s left the shelter without notice and is missing")),
+    # Escalations (escalations/services.py): a reminder to those who must act, then the
+    # region's guardianship body, then oversight. The caseworker's copies only inform.
+    MailKind("escalation.actors", (SHELTER_STAFF, GUARDIANSHIP),
+             _l("A referral has waited too long for my step (a reminder)"),
+             _l("Reminder: referral %(ref)s has waited too long for your step")),
+    MailKind("escalation.guardianship", (GUARDIANSHIP,),
+             _l("A referral in my region waits too long for the shelter's step (escalated)"),
+             _l("Referral %(ref)s is escalated to your guardianship and custody body")),
+    MailKind("escalation.oversight", (OVERSIGHT,),
+             _l("A referral has waited too long without the next step (escalated to oversight)"),
+             _l("Referral %(ref)s is escalated to oversight")),
 )
 KINDS = {kind.key: kind for kind in MAIL_KINDS}
 MAIL_KEYS = frozenset(KINDS)

@@ -100,6 +100,8 @@ def _path_of(notification: Notification) -> str:
     adapter = current_app.url_map.bind("mail")
     if notification.referral_id is None:
         return adapter.build("notifications.index")
+    if notification.text_key == "escalation.oversight":  # oversight reads no referral, only the list
+        return adapter.build("escalations.index")
     return adapter.build("referrals.referral", {"referral_id": notification.referral_id})
 
 

@@ -290,23 +290,26 @@ def offered(page: str) -> dict[str, bool]:
 def test_the_account_page_offers_the_kinds_a_role_acts_on_all_ticked_at_first(login_as):
     staff = login_as("shelter_staff")
     assert offered(staff.get("/account").get_data(as_text=True)) == {
-        "referral.submitted": True, "referral.approved": True}
+        "referral.submitted": True, "referral.approved": True, "escalation.actors": True}
     guardian = login_as("guardianship")
-    assert offered(guardian.get("/account").get_data(as_text=True)) == {"referral.accepted": True}
-    oversight_page = login_as("oversight").get("/account").get_data(as_text=True)
-    assert offered(oversight_page) == {} and "/account/mail" not in oversight_page
+    assert offered(guardian.get("/account").get_data(as_text=True)) == {
+        "referral.accepted": True, "referral.missing": True, "escalation.actors": True,
+        "escalation.guardianship": True}
+    assert offered(login_as("oversight").get("/account").get_data(as_text=True)) == {"escalation.oversight": True}
+    admin_page = login_as("admin").get("/account").get_data(as_text=True)
+    assert offered(admin_page) == {} and "/account/mail" not in admin_page
 
 
 def test_unticking_a_kind_on_the_account_page_turns_it_off_and_is_audited(login_as):
     staff = login_as("shelter_staff")
 
-    response = staff.post("/account/mail", {"kinds": ["referral.approved"]})
+    response = staff.post("/account/mail", {"kinds": ["referral.approved", "escalation.actors"]})
 
     assert response.status_code == 303 and response.headers["Location"].endswith("/account")
     db.session.refresh(staff.user)
     assert staff.user.mail_turned_off == ["referral.submitted"]
     assert offered(staff.get("/account").get_data(as_text=True)) == {
-        "referral.submitted": False, "referral.approved": True}
+        "referral.submitted": False, "referral.approved": True, "escalation.actors": True}
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.mail_choice"))
     assert event.user_id == staff.user.id and event.details["turned_off"] == ["referral.submitted"]
     assert not mail.wants_mail(staff.user, "referral.submitted") and mail.wants_mail(staff.user, "referral.approved")
