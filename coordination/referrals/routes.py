@@ -124,7 +124,7 @@ def _child_page(child, languages_form: ChildLanguagesForm | None = None, consent
                            may_link=siblings.may_link(current_user, child),
                            to_refer_together=len(siblings.to_refer_with(child)) >= 2,
                            transferable=[r.id for r in child.referrals if transfers.may_transfer(current_user, r)],
-                           **_notes_context(child, url_for(".child", child_id=child.id))), status
+                           **_notes_context(child, url_for("referrals.child", child_id=child.id))), status
 
 
 def _notes_context(child, back: str) -> dict:
@@ -355,7 +355,7 @@ def _referral_context(referral: Referral, error: str | None = None, no_bed: bool
         "can_repoint": referral.status == "draft" and referral.group_id is None and services.plays(
             current_user, services.REFERRING_CASEWORKER, referral),
         # Case notes go with the child's name: only a page that shows the name shows them.
-        **(_notes_context(referral.child, url_for(".referral", referral_id=referral.id))
+        **(_notes_context(referral.child, url_for("referrals.referral", referral_id=referral.id))
            if show_name and not wants_fragment() else {"case_notes": None}),
         "group": siblings.group_panel(current_user, referral),
         # The transfer section is part of the whole page only, never of the status panel's polls.

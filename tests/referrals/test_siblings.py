@@ -249,7 +249,7 @@ def test_guardianship_decides_for_all_and_each_sibling_arrives_and_leaves_alone(
     step(referrals[2], "place", staff)
     assert statuses(referrals) == ["approved", "approved", "placed"]
     step(referrals[0], "place", staff)
-    step(referrals[0], "discharge", staff, reason_text="Reunited with an aunt.")
+    step(referrals[0], "discharge", staff, reason_code="family_reunification", reason_text="Reunited with an aunt.")
     assert statuses(referrals) == ["discharged", "approved", "placed"]
     assert held(girls, boys) == [1, 0]
     assert services.integrity_problems() == []
