@@ -86,6 +86,12 @@ SENTENCES = {
     "referral.withdrawn": _l("%(actor)s withdrew the referral of %(case)s (no. %(number)s)"),
     "referral.expired": _l("%(actor)s expired the hold of the referral of %(case)s (no. %(number)s)"),
     "referral.repoint": _l("%(actor)s moved the referral of %(case)s (no. %(number)s) to another bed pool"),
+    "referral.emergency_placed": _l("%(actor)s took in %(case)s at once, before the guardianship decision "
+                                    "(referral no. %(number)s)"),
+    "referral.emergency_approved": _l("%(actor)s approved the emergency placement of %(case)s "
+                                      "(referral no. %(number)s)"),
+    "referral.moving_out": _l("%(actor)s rejected the emergency placement of %(case)s (referral no. %(number)s); "
+                              "the child must move out"),
     "audit.checkpoint": _l("%(actor)s made a checkpoint of the audit trail"),
     "audit.export": _l("%(actor)s downloaded the audit trail as a spreadsheet (CSV)"),
 }
@@ -118,6 +124,9 @@ ACTIONS = {
     "referral.placed": _l("Arrival recorded"), "referral.discharged": _l("Discharge recorded"),
     "referral.withdrawn": _l("Referral withdrawn"), "referral.expired": _l("Hold expired"),
     "referral.repoint": _l("Referral moved to another pool"),
+    "referral.emergency_placed": _l("Emergency placement"),
+    "referral.emergency_approved": _l("Emergency placement approved"),
+    "referral.moving_out": _l("Emergency placement rejected"),
     "audit.checkpoint": _l("Audit checkpoint made"), "audit.export": _l("Audit trail downloaded"),
 }
 

@@ -22,6 +22,13 @@ TEXTS = {
     "referral.discharged": _l("%(ref)s was discharged from %(pool)s."),
     "referral.withdrawn": _l("Referral %(ref)s to %(pool)s was withdrawn."),
     "referral.expired": _l("The hold for %(ref)s in %(pool)s ran out; the referral expired."),
+    "referral.emergency_placed": _l("Emergency: %(ref)s was taken in at %(pool)s before the guardianship decision; "
+                                    "the decision is due by %(due)s."),
+    "referral.emergency_approved": _l("The emergency placement of %(ref)s in %(pool)s was approved; the child "
+                                      "stays."),
+    "referral.moving_out": _l("The emergency placement of %(ref)s in %(pool)s was rejected by guardianship: the "
+                              "child must move out. Find another place; the shelter records the discharge when "
+                              "the child leaves."),
 }
 # Notices about an account rather than a referral; their params say which address and account.
 ACCOUNT_TEXTS = {
@@ -64,7 +71,8 @@ def text_of(notification: Notification) -> str:
     if template is None or referral is None:
         return notification.text_key
     return str(template) % {"ref": referral.child.case_reference,
-                            "pool": f"{referral.pool.shelter.name} · {referral.pool.label}"}
+                            "pool": f"{referral.pool.shelter.name} · {referral.pool.label}",
+                            "due": when(referral.decision_due_at) if referral.decision_due_at else ""}
 
 
 def unread_count(user: User) -> int:

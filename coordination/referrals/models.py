@@ -16,12 +16,20 @@ CHILD_SEXES = ("female", "male")
 
 DRAFT, SUBMITTED, ACCEPTED, APPROVED, PLACED = "draft", "submitted", "accepted", "approved", "placed"
 DECLINED, REJECTED, WITHDRAWN, EXPIRED, DISCHARGED = "declined", "rejected", "withdrawn", "expired", "discharged"
-STATUSES = (DRAFT, SUBMITTED, ACCEPTED, APPROVED, PLACED, DECLINED, REJECTED, WITHDRAWN, EXPIRED, DISCHARGED)
+# An emergency referral placed by the shelter before the guardianship decision, and one whose
+# placement guardianship then rejected: the child still sleeps there until someone takes them.
+EMERGENCY_PLACED, MOVING_OUT = "emergency_placed", "moving_out"
+STATUSES = (DRAFT, SUBMITTED, ACCEPTED, APPROVED, PLACED, EMERGENCY_PLACED, MOVING_OUT, DECLINED, REJECTED,
+            WITHDRAWN, EXPIRED, DISCHARGED)
 HOLDING = (SUBMITTED, ACCEPTED, APPROVED)  # a live referral holds one bed of its pool
-LIVE = HOLDING + (PLACED,)
+IN_BED = (PLACED, EMERGENCY_PLACED, MOVING_OUT)  # the child occupies one bed of the pool
+LIVE = HOLDING + IN_BED
 TERMINAL = (DECLINED, REJECTED, WITHDRAWN, EXPIRED, DISCHARGED)
 
 URGENCIES = ("routine", "urgent", "emergency")
+EMERGENCY = "emergency"
+# LIVE as SQL, for the partial index that keeps one live referral per child (and its migration).
+LIVE_WHERE = "status IN ('submitted', 'accepted', 'approved', 'placed', 'emergency_placed', 'moving_out')"
 DECLINE_CODES = ("no_capacity", "not_eligible", "needs_not_met", "other")
 
 
@@ -97,13 +105,12 @@ class Referral(db.Model):
 
     __table_args__ = (
         CheckConstraint(
-            "status IN ('draft', 'submitted', 'accepted', 'approved', 'placed', "
+            "status IN ('draft', 'submitted', 'accepted', 'approved', 'placed', 'emergency_placed', 'moving_out', "
             "'declined', 'rejected', 'withdrawn', 'expired', 'discharged')", name="referral_status"),
         CheckConstraint("urgency IN ('routine', 'urgent', 'emergency')", name="referral_urgency"),
         # One child, one live referral: a child never holds two beds at once.
         Index("one_live_referral_per_child", "child_id", unique=True,
-              sqlite_where=text("status IN ('submitted', 'accepted', 'approved', 'placed')"),
-              postgresql_where=text("status IN ('submitted', 'accepted', 'approved', 'placed')")),
+              sqlite_where=text(LIVE_WHERE), postgresql_where=text(LIVE_WHERE)),
         Index("ix_referral_holds", "pool_id", "holds_bed", "hold_until"),
         Index("ix_referral_submitted_at", "submitted_at"),  # the reports take referrals by when they were sent
         # /referrals, latest change first, a page at a time by keyset (paging.py), and the work
@@ -137,6 +144,9 @@ class Referral(db.Model):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An emergency placement made before the guardianship decision: by when the region's
+    # guardianship body must approve or reject it (kept afterwards, as a record).
+    decision_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reason_code: Mapped[str] = mapped_column(String(30), default="")
     reason_text: Mapped[str] = mapped_column(Text, default="")
 
