@@ -124,9 +124,9 @@ def test_the_audit_trail_names_who_made_each_step_in_the_order_it_happened(seede
 
 
 @pytest.mark.parametrize("email, sections, shelters", [
-    ("caseworker@demo.az", {"drafts", "expiring", "answers"}, 3),
-    ("ngo@demo.az", {"to_answer", "arrivals"}, 3),
-    ("guardian@demo.az", {"decisions"}, 2),
+    ("caseworker@demo.az", {"drafts", "expiring", "answers", "moving_out"}, 3),
+    ("ngo@demo.az", {"to_answer", "arrivals", "moving_out"}, 3),
+    ("guardian@demo.az", {"emergencies", "decisions"}, 2),
     ("ngo-lankaran@demo.az", {"to_answer"}, 1),
     ("ngo-ganja@demo.az", {"to_answer"}, 1),
     ("ngo-childrenfirst@demo.az", {"to_answer"}, 1),
