@@ -168,13 +168,20 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
         "RATELIMIT_KEY_PREFIX": environ.get("RATELIMIT_KEY_PREFIX", "coordination"),
         # Sign-in attempts one client address may make.
         "LOGIN_RATE_LIMIT": environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
-        # How long a submitted referral holds its bed before it expires.
+        # How long a submitted referral holds its bed before it expires (each step of the shelter
+        # and guardianship holds it this long again), by the referral's urgency: routine, urgent,
+        # emergency.
         "HOLD_HOURS": _hours(environ, "HOLD_HOURS", 48),
         # How long a referral may wait on someone, by urgency, before it escalates; the n-th
         # escalation comes after n times this (escalations/services.py).
         "ESCALATE_ROUTINE_HOURS": _hours(environ, "ESCALATE_ROUTINE_HOURS", 24),
         "ESCALATE_URGENT_HOURS": _hours(environ, "ESCALATE_URGENT_HOURS", 4),
         "ESCALATE_EMERGENCY_HOURS": _hours(environ, "ESCALATE_EMERGENCY_HOURS", 1),
+        "HOLD_HOURS_URGENT": _hours(environ, "HOLD_HOURS_URGENT", 24),
+        "HOLD_HOURS_EMERGENCY": _hours(environ, "HOLD_HOURS_EMERGENCY", 6),
+        # An emergency placement made before the guardianship decision: how long the region's
+        # guardianship body has to approve or reject it.
+        "EMERGENCY_DECISION_HOURS": _hours(environ, "EMERGENCY_DECISION_HOURS", 72),
         # Bed counts confirmed less than FRESH_HOURS ago are fresh; older than STALE_HOURS, stale.
         "FRESH_HOURS": _int(environ, "FRESH_HOURS", 12),
         "STALE_HOURS": _int(environ, "STALE_HOURS", 48),

@@ -132,8 +132,10 @@ SHELTERS = [
 
 
 # --- the last three days ---------------------------------------------------------------------
-# Times are hours before the seeding, for HOLD_HOURS = 48 (they shrink and grow with it, so that
-# the same referrals are live, running out or expired whatever the hold is).
+# Times are hours before the seeding, for the default holds (HOLD_HOURS = 48, HOLD_HOURS_URGENT =
+# 24, HOLD_HOURS_EMERGENCY = 6). They shrink and grow with HOLD_HOURS, so that the same referrals
+# are live, running out or expired whatever the hold is, as long as the holds of urgent and
+# emergency referrals keep those proportions to it.
 
 # key: given name, family name, sex, age, birth date known (days past the birthday; None: age
 # only estimated), nationality, languages (ISO 639), needs, region found in, consent given by,
@@ -165,6 +167,10 @@ CHILDREN = {
               "Rojin herself (14), with a Kurdish interpreter", "caseworker@demo.az", 9),
     "mahsa": ("Mahsa", "Jafari", "female", 14, None, "Iran", ["fa", "tly"], [], "LAN",
               "Her grandmother in Astara (Iran), by phone", "caseworker-lankaran@demo.az", 7),
+    "shirin": ("Shirin", "Karimi", "female", 13, None, "Iran", ["fa"], [], "BAK",
+               "Shirin herself (13), with a Persian interpreter", "caseworker@demo.az", 12),
+    "aylin": ("Aylin", "Demir", "female", 15, None, "Türkiye", ["tr", "az"], [], "BAK",
+              "Aylin herself (15)", "caseworker@demo.az", 26),
     "mustafa": ("Mustafa", "Hamdan", "male", 12, None, "Syria", ["ar", "tr"], [], "BAK",
                 "His father in Gaziantep, by phone", "caseworker@demo.az", 4),
     "hamid": ("Hamid", "Sultani", "male", 15, None, "Afghanistan", ["ps", "prs"], [], "GUB",
@@ -214,10 +220,18 @@ REFERRALS = [
      [(13.8, "draft"), (13.5, "submit")]),
     ("rojin", "Safe Haven House Yasamal", "Girls 12–17", "emergency",
      "Identified by the police as a possible victim of trafficking; needs a bed tonight.",
-     [(8.8, "draft"), (8.5, "submit")]),
+     [(3.2, "draft"), (3, "submit")]),
+    ("shirin", "Safe Haven House Yasamal", "Girls 12–17", "emergency",
+     "Found alone at the Baku railway station at midnight.",
+     [(11.8, "draft"), (11.5, "submit"), (11, "place_now")]),
+    ("aylin", "Safe Haven House Yasamal", "Girls 12–17", "emergency",
+     "Brought by the police at night after her travel companion was arrested.",
+     [(25.8, "draft"), (25.5, "submit"), (25, "place_now"),
+      (14, "reject_emergency", "", "Her aunt in Ganja is her legal guardian; we arrange for Aylin to live with "
+                                   "her family.")]),
     ("mahsa", "Caspian Transit Shelter Astara", "Girls 12–17", "emergency",
      "Crossed at Astara alone; her grandmother on the Iranian side asks for her to be kept safe.",
-     [(6.8, "draft"), (6.5, "submit")]),
+     [(4.8, "draft"), (4.5, "submit")]),
     ("mustafa", "Children First Reception Centre", "Reception, any", "urgent", "",
      [(3.8, "draft"), (3.5, "submit")]),
     ("reza", "Children First Reception Centre", "Reception, any", "urgent",

@@ -20,6 +20,7 @@ WORDS = {
     "approved": _l("approved by guardianship"), "placed": _l("placed"), "declined": _l("declined"),
     "rejected": _l("rejected by guardianship"), "withdrawn": _l("withdrawn"), "expired": _l("expired"),
     "discharged": _l("discharged"),
+    "emergency_placed": _l("placed in an emergency, decision due"), "moving_out": _l("moving out"),
     # urgency
     "routine": _l("routine"), "urgent": _l("urgent"), "emergency": _l("emergency"),
     # decline reasons
@@ -85,12 +86,18 @@ TIMELINE = {
     "placed": _l("Arrival recorded by %(who)s"),
     "discharged": _l("Discharge recorded by %(who)s"),
     "withdrawn": _l("Withdrawn by %(who)s"),
+    "emergency_placed": _l("Taken in at once, before the guardianship decision, by %(who)s"),
+    "emergency_approved": _l("Emergency placement approved by %(who)s"),
+    "moving_out": _l("Emergency placement rejected by %(who)s; the child must move out"),
 }
 
 
-def timeline_step(status: str, who: str | None) -> str:
+def timeline_step(status: str, who: str | None, before: str | None = None) -> str:
     """'Accepted for the shelter by Rashad Aliyev (Safe Haven Azerbaijan)'; a step the
-    system made (a hold that ran out) says so."""
+    system made (a hold that ran out) says so. Placed after an emergency placement
+    (`before`) is the guardianship's approval, not an arrival."""
+    if status == "placed" and before == "emergency_placed":
+        status = "emergency_approved"
     if status == "expired" or who is None:
         return _("The hold ran out; the referral expired") if status == "expired" else word(status)
     return str(TIMELINE.get(status, word(status))) % {"who": who}

@@ -242,7 +242,9 @@ class Factory:
         path = {"draft": [], "submitted": ["submit"], "accepted": ["submit", "accept"],
                 "approved": ["submit", "accept", "approve"], "placed": ["submit", "accept", "approve", "place"],
                 "declined": ["submit", "decline"], "rejected": ["submit", "accept", "reject"],
-                "withdrawn": ["submit", "withdraw"], "discharged": ["submit", "accept", "approve", "place", "discharge"]}
+                "withdrawn": ["submit", "withdraw"], "discharged": ["submit", "accept", "approve", "place", "discharge"],
+                # an emergency referral (urgency="emergency") taken in before the guardianship decision
+                "emergency_placed": ["submit", "place_now"], "moving_out": ["submit", "place_now", "reject_emergency"]}
         for action in path[status]:
             actor = self.actor_for(action, referral)
             with _acting(actor):

@@ -95,6 +95,12 @@ SENTENCES = {
     "child.sibling_unlink": _l("%(actor)s unlinked %(object)s from their siblings"),
     "referral.transfer": _l("%(actor)s started a transfer of %(case)s to another shelter (referral no. %(number)s)"),
     "referral.missing": _l("%(actor)s raised the alarm that %(case)s left without notice (referral no. %(number)s)"),
+    "referral.emergency_placed": _l("%(actor)s took in %(case)s at once, before the guardianship decision "
+                                    "(referral no. %(number)s)"),
+    "referral.emergency_approved": _l("%(actor)s approved the emergency placement of %(case)s "
+                                      "(referral no. %(number)s)"),
+    "referral.moving_out": _l("%(actor)s rejected the emergency placement of %(case)s (referral no. %(number)s); "
+                              "the child must move out"),
     "audit.checkpoint": _l("%(actor)s made a checkpoint of the audit trail"),
     "audit.export": _l("%(actor)s downloaded the audit trail as a spreadsheet (CSV)"),
 }
@@ -133,6 +139,9 @@ ACTIONS = {
     "referral.group": _l("Siblings referred together"), "child.sibling_link": _l("Siblings linked"),
     "child.sibling_unlink": _l("Sibling unlinked"),
     "referral.transfer": _l("Transfer started"), "referral.missing": _l("Child missing: alarm raised"),
+    "referral.emergency_placed": _l("Emergency placement"),
+    "referral.emergency_approved": _l("Emergency placement approved"),
+    "referral.moving_out": _l("Emergency placement rejected"),
     "audit.checkpoint": _l("Audit checkpoint made"), "audit.export": _l("Audit trail downloaded"),
 }
 

@@ -27,7 +27,7 @@ from ..clock import now
 from ..extensions import db
 from ..notifications.services import notify
 from ..referrals import services as referrals
-from ..referrals.models import ACCEPTED, APPROVED, SUBMITTED, URGENCIES, Referral
+from ..referrals.models import ACCEPTED, APPROVED, EMERGENCY_PLACED, SUBMITTED, URGENCIES, Referral
 from .models import ACTORS, GUARDIANSHIP_BODY, OVERSIGHT, Escalation
 
 
@@ -39,6 +39,15 @@ def allowed_by_urgency(referral: Referral, config) -> timedelta:
 def entered_status(referral: Referral) -> datetime | None:
     """A wait counts from the moment the referral entered its present status."""
     return referral.status_changed_at
+
+
+def decision_deadline_less_one_wait(referral: Referral) -> datetime | None:
+    """An emergency placement's wait for its decision is measured from the deadline: the
+    first step comes when the decision is due (one wait after this moment), the next one
+    wait later."""
+    if referral.decision_due_at is None:
+        return None
+    return referral.decision_due_at - allowed_by_urgency(referral, current_app.config)
 
 
 @dataclass(frozen=True)
@@ -56,10 +65,10 @@ WAITS: dict[str, Wait] = {
     APPROVED: Wait(referrals.POOL_STAFF, (ACTORS, GUARDIANSHIP_BODY, OVERSIGHT)),
     # The guardianship body's decision: its officers are reminded first; above them is only oversight.
     ACCEPTED: Wait(referrals.REGIONAL_GUARDIAN, (ACTORS, OVERSIGHT)),
-    # A status whose wait is measured otherwise brings its own measure, e.g. a placement
-    # made before the decision, the decision due by `decision_due_at`:
-    #   EMERGENCY_PLACED: Wait(referrals.REGIONAL_GUARDIAN, (ACTORS, OVERSIGHT),
-    #                          allowed=lambda r, config: r.decision_due_at - r.status_changed_at),
+    # A child taken in before the decision: the guardianship body has until `decision_due_at`
+    # (EMERGENCY_DECISION_HOURS); its officers are reminded when the decision is due, and
+    # oversight is told one wait later.
+    EMERGENCY_PLACED: Wait(referrals.REGIONAL_GUARDIAN, (ACTORS, OVERSIGHT), since=decision_deadline_less_one_wait),
 }
 
 

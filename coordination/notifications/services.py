@@ -43,6 +43,13 @@ TEXTS = {
                                       "with you until the arrival at the new shelter is recorded."),
     "referral.transferred_out": _l("%(ref)s arrived at the new shelter; the stay at %(pool)s has ended and "
                                    "the bed is free."),
+    "referral.emergency_placed": _l("Emergency: %(ref)s was taken in at %(pool)s before the guardianship decision; "
+                                    "the decision is due by %(due)s."),
+    "referral.emergency_approved": _l("The emergency placement of %(ref)s in %(pool)s was approved; the child "
+                                      "stays."),
+    "referral.moving_out": _l("The emergency placement of %(ref)s in %(pool)s was rejected by guardianship: the "
+                              "child must move out. Find another place; the shelter records the discharge when "
+                              "the child leaves."),
 }
 # Notices about an account rather than a referral; their params say which address and account.
 ACCOUNT_TEXTS = {
@@ -91,7 +98,8 @@ def text_of(notification: Notification) -> str:
     params = notification.params or {}
     return str(template) % {"ref": referral.child.case_reference,
                             "pool": f"{referral.pool.shelter.name} · {referral.pool.label}",
-                            "waited": duration(timedelta(minutes=params.get("waited_minutes", 0)))}
+                            "waited": duration(timedelta(minutes=params.get("waited_minutes", 0))),
+                            "due": when(referral.decision_due_at) if referral.decision_due_at else ""}
 
 
 def unread_count(user: User) -> int:

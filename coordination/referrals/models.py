@@ -16,25 +16,33 @@ CHILD_SEXES = ("female", "male")
 
 DRAFT, SUBMITTED, ACCEPTED, APPROVED, PLACED = "draft", "submitted", "accepted", "approved", "placed"
 DECLINED, REJECTED, WITHDRAWN, EXPIRED, DISCHARGED = "declined", "rejected", "withdrawn", "expired", "discharged"
-STATUSES = (DRAFT, SUBMITTED, ACCEPTED, APPROVED, PLACED, DECLINED, REJECTED, WITHDRAWN, EXPIRED, DISCHARGED)
+# An emergency referral placed by the shelter before the guardianship decision, and one whose
+# placement guardianship then rejected: the child still sleeps there until someone takes them.
+EMERGENCY_PLACED, MOVING_OUT = "emergency_placed", "moving_out"
+STATUSES = (DRAFT, SUBMITTED, ACCEPTED, APPROVED, PLACED, EMERGENCY_PLACED, MOVING_OUT, DECLINED, REJECTED,
+            WITHDRAWN, EXPIRED, DISCHARGED)
 HOLDING = (SUBMITTED, ACCEPTED, APPROVED)  # a live referral holds one bed of its pool
-LIVE = HOLDING + (PLACED,)
+IN_BED = (PLACED, EMERGENCY_PLACED, MOVING_OUT)  # the child occupies one bed of the pool
+LIVE = HOLDING + IN_BED
 TERMINAL = (DECLINED, REJECTED, WITHDRAWN, EXPIRED, DISCHARGED)
 
 URGENCIES = ("routine", "urgent", "emergency")
+EMERGENCY = "emergency"
 DECLINE_CODES = ("no_capacity", "not_eligible", "needs_not_met", "other")
 # How a placement ended. Discharges recorded before the codes existed keep "" (shown as "not
 # recorded"); "transferred" is also what a transfer's arrival writes on the placement it ends.
 MISSING, TRANSFERRED = "missing", "transferred"
 DISCHARGE_CODES = ("family_reunification", "foster_care", "other_guardian", "aged_out", MISSING, TRANSFERRED,
                    "other")
-# The statuses a child may be transferred from to another shelter (referrals/transfers.py).
-TRANSFERABLE = (PLACED,)
+# The statuses a child may be transferred from to another shelter (referrals/transfers.py): a
+# placement, and an emergency placement the guardianship body rejected (the child must move
+# out). Not an emergency placement still awaiting its decision: that decision comes first.
+TRANSFERABLE = (PLACED, MOVING_OUT)
 
 # The partial unique indexes that keep a child in one bed. A child has at most one referral
 # that holds a bed or occupies one as its own (not a transfer in progress) ...
 ONE_LIVE_REFERRAL_WHERE = ("(status IN ('submitted', 'accepted', 'approved') AND transfer_of_id IS NULL) "
-                           "OR status = 'placed'")
+                           "OR status IN ('placed', 'emergency_placed', 'moving_out')")
 # ... and at most one referral holding a bed at all: so a placed child may hold one bed for
 # a transfer beside the one they occupy, but never two holds, nor a transfer beside a new referral.
 ONE_HELD_BED_WHERE = "status IN ('submitted', 'accepted', 'approved')"
@@ -114,7 +122,7 @@ class Referral(db.Model):
 
     __table_args__ = (
         CheckConstraint(
-            "status IN ('draft', 'submitted', 'accepted', 'approved', 'placed', "
+            "status IN ('draft', 'submitted', 'accepted', 'approved', 'placed', 'emergency_placed', 'moving_out', "
             "'declined', 'rejected', 'withdrawn', 'expired', 'discharged')", name="referral_status"),
         CheckConstraint("urgency IN ('routine', 'urgent', 'emergency')", name="referral_urgency"),
         # One child, one live referral: a child never holds two beds at once; a placed child's
@@ -156,6 +164,9 @@ class Referral(db.Model):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An emergency placement made before the guardianship decision: by when the region's
+    # guardianship body must approve or reject it (kept afterwards, as a record).
+    decision_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reason_code: Mapped[str] = mapped_column(String(30), default="")
     reason_text: Mapped[str] = mapped_column(Text, default="")
     # Siblings referred together to one shelter (referrals/siblings.py); None for one child alone.

@@ -3,7 +3,7 @@ call one service, commit once, render the page or the fragment htmx asked for.""
 import re
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import format_decimal, gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -22,7 +22,7 @@ from ..transactions import commit_keeping_loaded
 from ..notifications.services import mark_read_for_referral
 from ..views import back_to, carry_out
 from ..words import word
-from . import notes, services, siblings, transfers
+from . import notes, services, siblings, transfers, urgency
 from .forms import (ChildFilterForm, ChildForm, ChildLanguagesForm, ChildRecordForm, ConsentForm, MoveForm, NoteForm,
                     ReferralFilterForm, ReferralForm, RepointForm, TransferForm)
 from .note_routes import newest_notes
@@ -286,9 +286,15 @@ def new_referral():
                 return created
     if wants_fragment():
         return page_or_fragment("referrals/new.html", "referrals/_suggestions.html", status=status,
-                                form=form, suggestions=suggestions, chosen=chosen, preset=preset)
+                                form=form, suggestions=suggestions, chosen=chosen, preset=preset,
+                                hold_hours=_hold_hours())
     return render_template("referrals/new.html", form=form, suggestions=suggestions, chosen=chosen,
-                           preset=preset), status
+                           preset=preset, hold_hours=_hold_hours()), status
+
+
+def _hold_hours() -> dict[str, str]:
+    """How long each urgency holds a bed, in hours, written for the reader's language."""
+    return {level: format_decimal(hours) for level, hours in urgency.hold_hours_by_urgency().items()}
 
 
 def _pool_if_all_is_well(form: ReferralForm, chosen) -> BedPool | None:
@@ -351,6 +357,7 @@ def _referral_context(referral: Referral, error: str | None = None, no_bed: bool
         "error": error, "suggestions": suggestions, "no_bed": no_bed,
         "hold_overdue": services.hold_is_overdue(referral),
         "escalations": escalation_steps_of(referral),
+        "decision_overdue": urgency.decision_is_overdue(referral, now()),
         "consent_form": ConsentForm() if not referral.child.has_consent else None,
         "can_repoint": referral.status == "draft" and referral.group_id is None and services.plays(
             current_user, services.REFERRING_CASEWORKER, referral),

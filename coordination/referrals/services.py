@@ -31,7 +31,9 @@ from .models import (
     NEEDS, PLACED, REJECTED, SUBMITTED, DISCHARGED, TRANSFERABLE, TRANSFERRED, URGENCIES, WITHDRAWN, CaseNote, Child,
     DemandSignal, Referral, ReferralEvent, age_band,
 )
+from .models import EMERGENCY, EMERGENCY_PLACED, IN_BED, MOVING_OUT
 from .names import fold, name_key
+from . import urgency as urgencies
 
 # --- who is who for a referral ---------------------------------------------------------------
 
@@ -76,6 +78,14 @@ class Move:
     # A step that exists only for siblings referred together.
     group_only: bool = False
     codes: tuple = ()    # the reason codes to choose from, when `reason` is "code"
+    urgency: str = ""    # "" any referral; otherwise only a referral of this urgency
+    # What happened, naming the audit action, the notification and whom TELL tells;
+    # "" means the status reached (a status reached by two moves needs its own word for one).
+    event: str = ""
+
+    @property
+    def happened(self) -> str:
+        return self.event or self.target
 
 
 MOVES: dict[str, Move] = {m.action: m for m in (
@@ -98,7 +108,8 @@ MOVES: dict[str, Move] = {m.action: m for m in (
                         "another place. This cannot be undone."), together=True),
     # A transfer's arrival (transfer_of_id set) also ends the placement it replaces: see `move`.
     Move("place", (APPROVED,), PLACED, POOL_STAFF, _l("Record arrival"), pool_effect="occupy"),
-    Move("discharge", (PLACED,), DISCHARGED, POOL_STAFF, _l("Record discharge"), reason="code",
+    # A child placed (also before the guardianship decision, or while moving out) leaves.
+    Move("discharge", IN_BED, DISCHARGED, POOL_STAFF, _l("Record discharge"), reason="code",
          pool_effect="free", codes=DISCHARGE_CODES,
          consequence=_l("The child's stay here ends and the bed becomes free for another child. "
                         "This cannot be undone.")),
@@ -108,6 +119,22 @@ MOVES: dict[str, Move] = {m.action: m for m in (
     # deliberately one of them, with a reason: a person's choice, never the system's).
     Move("withdraw_siblings", HOLDING, WITHDRAWN, REFERRING_CASEWORKER, _l("Withdraw the referrals of all the siblings"),
          reason="text", pool_effect="release", together=True, group_only=True),
+    # Emergency placement: a child found at night gets the bed now, the decision follows.
+    Move("place_now", (SUBMITTED,), EMERGENCY_PLACED, POOL_STAFF, _l("Take the child in now"),
+         pool_effect="occupy", urgency=EMERGENCY,
+         consequence=_l("This is an emergency: your shelter takes the child in now, before the guardianship "
+                        "decision. The held bed becomes occupied, you will see the child's name, and the "
+                        "guardianship body of the region must then approve or reject the placement within "
+                        "the set time. If it rejects it, the child moves out once another place is found.")),
+    Move("approve_emergency", (EMERGENCY_PLACED,), PLACED, REGIONAL_GUARDIAN, _l("Approve placement"),
+         event="emergency_approved",
+         consequence=_l("The emergency placement is agreed: the child stays in this shelter, placed as any "
+                        "other child.")),
+    Move("reject_emergency", (EMERGENCY_PLACED,), MOVING_OUT, REGIONAL_GUARDIAN, _l("Reject placement"),
+         reason="text",
+         consequence=_l("The placement is refused, but the child is not sent away: the child keeps the bed "
+                        "while the caseworker finds another place, and the shelter records the discharge when "
+                        "the child leaves. This cannot be undone.")),
 )}
 
 # Who is told when a referral reaches a status: the parts that act next, and the caseworker
@@ -122,6 +149,9 @@ TELL = {
     DISCHARGED: (REFERRING_CASEWORKER,),
     WITHDRAWN: (POOL_STAFF, REGIONAL_GUARDIAN),
     EXPIRED: (REFERRING_CASEWORKER, POOL_STAFF),
+    EMERGENCY_PLACED: (REGIONAL_GUARDIAN, REFERRING_CASEWORKER),
+    "emergency_approved": (POOL_STAFF, REFERRING_CASEWORKER),
+    MOVING_OUT: (REFERRING_CASEWORKER, POOL_STAFF),
 }
 
 
@@ -144,7 +174,8 @@ def allowed_moves(user: User, referral: Referral, at: datetime | None = None) ->
     if hold_is_overdue(referral, at):
         return []
     return [m for m in MOVES.values() if referral.status in m.sources and plays(user, m.part, referral)
-            and (referral.group_id is not None or not m.group_only)]
+            and (referral.group_id is not None or not m.group_only)
+            and m.urgency in ("", referral.urgency)]
 
 
 def move(referral: Referral, action: str, user: User, *, reason_code: str = "", reason_text: str = "",
@@ -180,9 +211,12 @@ def move(referral: Referral, action: str, user: User, *, reason_code: str = "", 
     if hold_is_overdue(referral, at):
         raise InvalidMove(_("The hold on this bed ran out at %(deadline)s; the referral is closing as expired.",
                             deadline=when(referral.hold_until)))
+    if step.urgency and referral.urgency != step.urgency:
+        raise InvalidMove(_("Only an emergency referral can be placed before the guardianship decision; "
+                            "accept this one and wait for the decision."))
     reason_code, reason_text = _check_reason(step, reason_code, reason_text)
     values = {"status": step.target, "status_changed_at": at}
-    hold_hours = timedelta(hours=current_app.config["HOLD_HOURS"])
+    hold_hours = urgencies.hold_length(referral.urgency)
 
     if step.pool_effect == "hold":
         _check_can_submit(referral)
@@ -195,14 +229,19 @@ def move(referral: Referral, action: str, user: User, *, reason_code: str = "", 
     elif step.pool_effect == "occupy":
         arrived_at = _check_arrival(referral, arrived_at, at)
         values.update(holds_bed=False, hold_until=None, arrived_at=arrived_at)
+        if step.target == EMERGENCY_PLACED:  # accepted and arrived at once; the decision is due
+            values.update(accepted_at=at, decision_due_at=urgencies.decision_due(arrived_at))
     elif step.pool_effect == "free":
         values.update(ended_at=at)
     if step.reason:
         values.update(reason_code=reason_code, reason_text=reason_text)
+    if step.action == "approve_emergency":
+        values.update(approved_at=at)
 
     replaced = None
     if step.pool_effect == "occupy" and referral.transfer_of_id is not None:
         _take_row(referral, at)  # the lock order: the transfer's row first, then the placement it replaces
+        replaced_from = referral.transfer_of.status
         replaced = _end_replaced_placement(referral, at)
     before = _compare_and_set(referral, values)
 
@@ -220,9 +259,9 @@ def move(referral: Referral, action: str, user: User, *, reason_code: str = "", 
     elif step.pool_effect == "free":
         beds.free_occupied_bed(referral.pool_id, user, _("discharge of %(ref)s", ref=referral.child.case_reference), at)
 
-    _after_move(referral, before, user, at, reason_code, reason_text)
+    _after_move(referral, before, user, at, reason_code, reason_text, event=step.happened)
     if replaced is not None:
-        _after_move(replaced, PLACED, user, at, TRANSFERRED, "", key="referral.transferred_out",
+        _after_move(replaced, replaced_from, user, at, TRANSFERRED, "", key="referral.transferred_out",
                     recipients=people_playing(POOL_STAFF, replaced))
     return referral
 
@@ -285,23 +324,25 @@ def _compare_and_set(referral: Referral, values: dict) -> str:
 
 
 def _after_move(referral: Referral, before: str, user: User | None, at: datetime, reason_code: str,
-                reason_text: str, *, key: str | None = None, recipients=None) -> None:
+                reason_text: str, event: str | None = None, *, key: str | None = None, recipients=None) -> None:
     """What every move leaves behind: a timeline step, an audit event, and word to whoever acts
-    next (or to `recipients`, under `key`). A child discharged as missing (left without
-    notice) is an alarm: see `tell_missing`."""
+    next (or to `recipients`, under `key`). `event` names what happened (Move.happened), the
+    status reached unless given. A child discharged as missing (left without notice) is an
+    alarm: see `tell_missing`."""
+    event = event or referral.status
     db.session.add(ReferralEvent(referral_id=referral.id, from_status=before, to_status=referral.status,
                                  user_id=user.id if user else None, created_at=at,
                                  reason_code=reason_code, reason_text=reason_text))
-    audit.record(f"referral.{referral.status}", "referral", referral.id,
+    audit.record(f"referral.{event}", "referral", referral.id,
                  {"from": before, "to": referral.status, "pool": referral.pool_id,
                   "reason_code": reason_code})
     if referral.status == DISCHARGED and reason_code == MISSING:
         tell_missing(referral, user)
     else:
         if recipients is None:
-            recipients = {u for part in TELL.get(referral.status, ()) for u in people_playing(part, referral)}
+            recipients = {u for part in TELL.get(event, ()) for u in people_playing(part, referral)}
         recipients = set(recipients) - {user}
-        notify(recipients, referral, key or f"referral.{referral.status}")
+        notify(recipients, referral, key or f"referral.{event}")
     db.session.flush()
 
 
@@ -419,15 +460,16 @@ def expire_overdue_holds(pool_id: int | None = None, at: datetime | None = None,
 # --- integrity -------------------------------------------------------------------------------
 
 def placed_in(pool_id: int) -> int:
-    """How many children are placed in the pool through referrals (and not discharged)."""
+    """How many children are placed in the pool through referrals (and not discharged): placed,
+    placed in an emergency before the decision, or moving out; each occupies a bed."""
     return db.session.scalar(select(func.count(Referral.id)).where(
-        Referral.pool_id == pool_id, Referral.status == PLACED))
+        Referral.pool_id == pool_id, Referral.status.in_(IN_BED)))
 
 
 def placed_children():
     """How many children are placed in a pool through referrals (as `placed_in`), as a
     correlated subquery to read with the pool."""
-    return (select(func.count(Referral.id)).where(Referral.pool_id == BedPool.id, Referral.status == PLACED)
+    return (select(func.count(Referral.id)).where(Referral.pool_id == BedPool.id, Referral.status.in_(IN_BED))
             .correlate(BedPool).scalar_subquery())
 
 
@@ -437,7 +479,7 @@ def overdue_and_placed(pool_id: int, at: datetime) -> tuple[int, int]:
     holds to close only now and then."""
     overdue, placed = db.session.execute(
         select(func.count(Referral.id).filter(_overdue(at)),
-               func.count(Referral.id).filter(Referral.status == PLACED))
+               func.count(Referral.id).filter(Referral.status.in_(IN_BED)))
         .where(Referral.pool_id == pool_id)).one()
     return overdue, placed
 
@@ -447,7 +489,7 @@ def integrity_problems() -> list[str]:
     holds = dict(db.session.execute(
         select(Referral.pool_id, func.count()).where(Referral.holds_bed.is_(True)).group_by(Referral.pool_id)).all())
     placed = dict(db.session.execute(
-        select(Referral.pool_id, func.count()).where(Referral.status == PLACED).group_by(Referral.pool_id)).all())
+        select(Referral.pool_id, func.count()).where(Referral.status.in_(IN_BED)).group_by(Referral.pool_id)).all())
     problems = []
     for pool in db.session.scalars(select(BedPool).order_by(BedPool.id)):
         name = f"pool {pool.id} ({pool.label}, shelter {pool.shelter_id})"
@@ -523,7 +565,7 @@ def children_of(user: User, region_id: int | None = None, placement: str | None 
     if search and search.strip():
         query = query.where(matching_children(search))
     live = exists().where(Referral.child_id == Child.id, Referral.status.in_(HOLDING))
-    placed = exists().where(Referral.child_id == Child.id, Referral.status == PLACED)
+    placed = exists().where(Referral.child_id == Child.id, Referral.status.in_(IN_BED))
     if region_id is not None:
         query = query.where(Child.region_id == region_id)
     if placement == "referred":
@@ -999,7 +1041,7 @@ def work_queue(user: User) -> list[QueueSection]:
     base = visible_referrals(user).options(joinedload(Referral.child))  # each row shows its case reference
     order = (most_urgent_first(), Referral.status_changed_at.asc(), Referral.id.asc())
 
-    def section(key, title, empty, query):
+    def section(key, title, empty, query, order=order):
         return QueueSection(key, title, empty, list(db.session.scalars(query.order_by(*order).limit(50))))
 
     if user.role == CASEWORKER:
@@ -1009,8 +1051,11 @@ def work_queue(user: User) -> list[QueueSection]:
                     # a referral holds a bed only while in a holding status: said, so that an index finds them
                     base.where(Referral.status.in_(HOLDING), Referral.holds_bed.is_(True),
                                Referral.hold_until > at, Referral.hold_until <= at + timedelta(hours=6))),
+            section("moving_out", _l("Children who must move out: find another place"),
+                    _l("No child has to move out."), base.where(Referral.status == MOVING_OUT)),
             section("answers", _l("Answers received"), _l("No new answers."),
-                    base.where(Referral.status.in_((ACCEPTED, APPROVED, DECLINED, REJECTED, EXPIRED)),
+                    base.where(Referral.status.in_((ACCEPTED, APPROVED, DECLINED, REJECTED, EXPIRED,
+                                                    EMERGENCY_PLACED)),
                                Referral.status_changed_at >= at - timedelta(days=3))),
         ]
     if user.role == SHELTER_STAFF:
@@ -1019,9 +1064,16 @@ def work_queue(user: User) -> list[QueueSection]:
                     base.where(Referral.status == SUBMITTED, Referral.hold_until > at)),
             section("arrivals", _l("Arrivals expected"), _l("No arrival expected."),
                     base.where(Referral.status == APPROVED, Referral.hold_until > at)),
+            section("moving_out", _l("Children moving out: record the discharge when they leave"),
+                    _l("No child is moving out."), base.where(Referral.status == MOVING_OUT)),
         ]
     if user.role == GUARDIANSHIP:
         return [
+            # The child already sleeps there; the nearest deadline first.
+            section("emergencies", _l("Emergency placements awaiting your decision"),
+                    _l("No emergency placement waits for your decision."),
+                    base.where(Referral.status == EMERGENCY_PLACED),
+                    order=(Referral.decision_due_at.asc(), Referral.id.asc())),
             section("decisions", _l("Placements to decide"), _l("No placement waits for your decision."),
                     base.where(Referral.status == ACCEPTED, Referral.hold_until > at)),
         ]

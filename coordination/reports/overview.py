@@ -39,7 +39,7 @@ from ..clock import now
 from ..extensions import db
 from ..i18n import local_today, start_of_local_day
 from ..referrals.models import (
-    ACCEPTED, AGE_BANDS, APPROVED, DECLINED, EXPIRED, PLACED, SUBMITTED, Child, DemandSignal, Referral,
+    ACCEPTED, AGE_BANDS, APPROVED, DECLINED, EXPIRED, IN_BED, PLACED, SUBMITTED, Child, DemandSignal, Referral,
 )
 from ..referrals.services import may_list_referrals
 from .scope import NOT_SHOWN, SMALL_COUNT, hides_small_counts, is_hidden, region_scope, shown_count
@@ -243,7 +243,7 @@ def _placed_by_region(regions: dict, scope: int | None) -> list[tuple[Region, in
     rows = db.session.execute(
         select(Shelter.region_id, func.count(Referral.id))
         .join(Referral.pool).join(BedPool.shelter)
-        .where(Referral.status == PLACED, _in_scope(Shelter.region_id, scope))
+        .where(Referral.status.in_(IN_BED), _in_scope(Shelter.region_id, scope))
         .group_by(Shelter.region_id))
     counts = dict(rows.all())
     return [(region, counts[region_id]) for region_id, region in regions.items() if counts.get(region_id)]

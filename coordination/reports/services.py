@@ -31,6 +31,7 @@ from ..types import UTCDateTime
 from ..referrals.models import (
     ACCEPTED, AGE_BANDS, APPROVED, CHILD_SEXES, DECLINE_CODES, DECLINED, DISCHARGED, EXPIRED, PLACED, REJECTED,
     SUBMITTED, WITHDRAWN, Child, DemandSignal, Referral)
+from ..referrals.models import IN_BED
 from ..words import DECLINE_LABELS, SEX_LABELS, word
 from . import scope
 from .sql import bucket, seconds_between
@@ -243,7 +244,7 @@ def occupancy_by_month(user, filters: Filters) -> Report:
 # --- 2. referrals by outcome ------------------------------------------------------------------------
 
 OUTCOMES = (
-    ("placed", (PLACED, DISCHARGED), _l("Placed")),
+    ("placed", IN_BED + (DISCHARGED,), _l("Placed")),
     ("declined", (DECLINED,), _l("Declined by the shelter")),
     ("rejected", (REJECTED,), _l("Rejected by guardianship")),
     ("withdrawn", (WITHDRAWN,), _l("Withdrawn")),
@@ -426,7 +427,7 @@ def placements(user, filters: Filters) -> Report:
         select(Shelter.region_id, Shelter.name, func.count(), turning, long_stay)
         .select_from(Referral).join(Child, Child.id == Referral.child_id)
         .join(BedPool, BedPool.id == Referral.pool_id).join(Shelter, Shelter.id == BedPool.shelter_id)
-        .where(Referral.status == PLACED), user, filters).group_by(Shelter.id, Shelter.region_id, Shelter.name)
+        .where(Referral.status.in_(IN_BED)), user, filters).group_by(Shelter.id, Shelter.region_id, Shelter.name)
     names = _region_names()
     rows = sorted(db.session.execute(query).all(), key=lambda r: (names.get(r[0], ""), r[1]))
     report = Report("placements", _("Children in placement"),

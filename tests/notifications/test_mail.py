@@ -293,8 +293,8 @@ def test_the_account_page_offers_the_kinds_a_role_acts_on_all_ticked_at_first(lo
         "referral.submitted": True, "referral.approved": True, "escalation.actors": True}
     guardian = login_as("guardianship")
     assert offered(guardian.get("/account").get_data(as_text=True)) == {
-        "referral.accepted": True, "referral.missing": True, "escalation.actors": True,
-        "escalation.guardianship": True}
+        "referral.accepted": True, "referral.emergency_placed": True, "referral.missing": True,
+        "escalation.actors": True, "escalation.guardianship": True}
     assert offered(login_as("oversight").get("/account").get_data(as_text=True)) == {"escalation.oversight": True}
     admin_page = login_as("admin").get("/account").get_data(as_text=True)
     assert offered(admin_page) == {} and "/account/mail" not in admin_page

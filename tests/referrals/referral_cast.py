@@ -29,7 +29,8 @@ HOLD = timedelta(hours=48)  # HOLD_HOURS's default
 
 CASEWORKER, STAFF, GUARDIAN = "referring caseworker", "pool staff", "regional guardian"
 HOLDING = ("submitted", "accepted", "approved")
-STATUSES = ("draft", "submitted", "accepted", "approved", "placed",
+IN_BED = ("placed", "emergency_placed", "moving_out")  # the child occupies a bed
+STATUSES = ("draft", "submitted", "accepted", "approved", "placed", "emergency_placed", "moving_out",
             "declined", "rejected", "withdrawn", "expired", "discharged")
 TERMINAL = ("declined", "rejected", "withdrawn", "expired", "discharged")
 
@@ -41,9 +42,21 @@ TABLE = {
     "approve": (("accepted",), "approved", GUARDIAN),
     "reject": (("accepted",), "rejected", GUARDIAN),
     "place": (("approved",), "placed", STAFF),
-    "discharge": (("placed",), "discharged", STAFF),
+    "discharge": (IN_BED, "discharged", STAFF),
     "withdraw": (HOLDING, "withdrawn", CASEWORKER),
+    # emergency placement: taken in before the guardianship decision, which follows
+    "place_now": (("submitted",), "emergency_placed", STAFF),
+    "approve_emergency": (("emergency_placed",), "placed", GUARDIAN),
+    "reject_emergency": (("emergency_placed",), "moving_out", GUARDIAN),
 }
+# Moves only an emergency referral may make.
+EMERGENCY_ONLY = {"place_now"}
+# What a move is called in the audit trail and notifications, where not the status it reaches.
+EVENT = {"approve_emergency": "emergency_approved"}
+
+
+def happened(action: str) -> str:
+    return EVENT.get(action, TABLE[action][1])
 
 # Every (action, status it may start from), for parametrizing.
 STEPS = [(action, source) for action, (sources, _, _) in TABLE.items() for source in sources]
@@ -54,6 +67,7 @@ REASONS = {
     "reject": {"reason_text": "An aunt in the region can take her."},
     "withdraw": {"reason_text": "A place nearer her school was found."},
     "discharge": {"reason_code": "family_reunification", "reason_text": "Reunited with her mother."},
+    "reject_emergency": {"reason_text": "Her grandmother in Sumgait can take her."},
 }
 
 # The real moves that take a fresh draft to each status (expired is reached by the clock).
@@ -67,6 +81,8 @@ PATHS = {
     "rejected": ("submit", "accept", "reject"),
     "withdrawn": ("submit", "withdraw"),
     "discharged": ("submit", "accept", "approve", "place", "discharge"),
+    "emergency_placed": ("submit", "place_now"),
+    "moving_out": ("submit", "place_now", "reject_emergency"),
 }
 
 # Who a move to each status must tell (DESIGN: whoever acts next, and the caseworker
@@ -81,6 +97,9 @@ TOLD = {
     "discharged": {CASEWORKER},
     "withdrawn": {STAFF, GUARDIAN},
     "expired": {CASEWORKER, STAFF},
+    "emergency_placed": {GUARDIAN, CASEWORKER},
+    "emergency_approved": {STAFF, CASEWORKER},
+    "moving_out": {CASEWORKER, STAFF},
 }
 
 # --- people -----------------------------------------------------------------------------------
@@ -173,14 +192,18 @@ class Cast:
     def child(self, **values):
         return self.make.child(registered_by=self.caseworker, **values)
 
-    def referral(self, status: str = "draft", child=None, pool: BedPool | None = None) -> Referral:
+    def referral(self, status: str = "draft", child=None, pool: BedPool | None = None,
+                 urgency: str | None = None) -> Referral:
         """A referral taken to `status` through the real moves, by the people who make them.
-        For `expired` the clock is moved past the hold's deadline and left there."""
+        For `expired` the clock is moved past the hold's deadline and left there. Routine
+        (a hold of HOLD), unless said or its way there needs an emergency."""
         child = child or self.child()
+        path = PATHS["submitted" if status == "expired" else status]
+        urgency = urgency or ("emergency" if EMERGENCY_ONLY & set(path) else "routine")
         with _acting(self.caseworker):
-            referral = services.create_referral(self.caseworker, child, pool or self.pool, "urgent", "")
+            referral = services.create_referral(self.caseworker, child, pool or self.pool, urgency, "")
         db.session.commit()
-        for action in PATHS["submitted" if status == "expired" else status]:
+        for action in path:
             move_as(referral, action, self.rightful(action))
         if status == "expired":
             clock.freeze(referral.hold_until + timedelta(minutes=1))

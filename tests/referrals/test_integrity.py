@@ -40,8 +40,9 @@ def sql(statement: str, **values) -> None:
 
 def test_consistent_database_with_referrals_in_every_status_passes(app, cast, busy):
     db.session.refresh(cast.pool)
-    # submitted, accepted, approved hold; two placed children on top of two occupied beds
-    assert (cast.pool.held, cast.pool.occupied) == (3, 4)
+    # submitted, accepted, approved hold; four children in a bed (two placed, one placed in an
+    # emergency, one moving out) on top of two occupied beds
+    assert (cast.pool.held, cast.pool.occupied) == (3, 6)
     result = check_integrity(app)
     assert result.exit_code == 0, result.output
     assert "All pools agree with their referrals." in result.output
@@ -95,7 +96,7 @@ def test_fewer_occupied_beds_than_placed_children_is_named(app, cast, busy):
     result = check_integrity(app)
 
     assert result.exit_code != 0
-    assert f"pool {cast.pool.id} ({cast.pool.label}, shelter {cast.shelter.id}): occupied is 1 but 2 children " \
+    assert f"pool {cast.pool.id} ({cast.pool.label}, shelter {cast.shelter.id}): occupied is 1 but 4 children " \
            f"are placed" in result.output
 
 
@@ -126,6 +127,6 @@ def test_every_mismatch_in_every_pool_is_named(app, make, cast, busy):
     assert result.exit_code != 0
     lines = [line for line in result.output.splitlines() if line.startswith("MISMATCH")]
     assert len(lines) == 2, result.output
-    assert any(f"pool {cast.pool.id} " in line and "occupied is 0 but 2 children are placed" in line for line in lines)
+    assert any(f"pool {cast.pool.id} " in line and "occupied is 0 but 4 children are placed" in line for line in lines)
     assert any(f"pool {other.pool.id} " in line and "held is 0 but 1 referrals hold a bed" in line for line in lines)
     assert held_elsewhere.holds_bed

@@ -18,9 +18,14 @@ from coordination.referrals.models import ReferralEvent
 
 from ..conftest import _acting
 from .referral_cast import (
-    ALLOWED, CASEWORKER, GUARDIAN, HOLD, KINDS, REASONS, STAFF, STATUSES, STEPS, T0, TABLE, TERMINAL, TOLD,
-    Cast, assert_refused, count, move_as, notified, person, pool_counts,
+    ALLOWED, CASEWORKER, EMERGENCY_ONLY, GUARDIAN, HOLD, KINDS, REASONS, STAFF, STATUSES, STEPS, T0, TABLE,
+    TERMINAL, TOLD, Cast, assert_refused, count, happened, move_as, notified, person, pool_counts,
 )
+
+
+def _urgency_for(action: str) -> str | None:
+    """An emergency for the moves only an emergency may make; otherwise as the cast has it."""
+    return "emergency" if action in EMERGENCY_ONLY else None
 
 
 @pytest.fixture
@@ -46,7 +51,7 @@ RIGHTFUL_STEPS = [(action, source, kind) for action, source in STEPS for kind in
 
 @pytest.mark.parametrize("action, source, kind", RIGHTFUL_STEPS)
 def test_rightful_actor_makes_the_move_and_it_leaves_timeline_audit_and_notifications(cast, action, source, kind):
-    referral = cast.referral(source)
+    referral = cast.referral(source, urgency=_urgency_for(action))
     actor = cast[kind]
     events, audits = count(ReferralEvent), count(AuditEvent)
     clock.freeze(clock.now() + timedelta(hours=1))
@@ -65,10 +70,11 @@ def test_rightful_actor_makes_the_move_and_it_leaves_timeline_audit_and_notifica
     assert (event.reason_code, event.reason_text) == (reason.get("reason_code", ""), reason.get("reason_text", ""))
     assert count(AuditEvent) == audits + 1
     audit = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
-    assert (audit.action, audit.object_type, audit.object_id) == (f"referral.{target}", "referral", str(referral.id))
+    assert (audit.action, audit.object_type, audit.object_id) == (f"referral.{happened(action)}", "referral",
+                                                                  str(referral.id))
     assert (audit.user_id, audit.organization_id) == (actor.id, actor.organization_id)
     assert (audit.details["from"], audit.details["to"]) == (source, target)
-    assert actor.id not in notified(referral, f"referral.{target}")
+    assert actor.id not in notified(referral, f"referral.{happened(action)}")
 
 
 # --- effects on the pool ---------------------------------------------------------------------
@@ -188,7 +194,7 @@ WRONG_ACTORS = [(action, source, kind) for action, source in STEPS
 
 @pytest.mark.parametrize("action, source, kind", WRONG_ACTORS)
 def test_anyone_but_the_rightful_actor_is_refused_and_nothing_changes(cast, action, source, kind):
-    referral = cast.referral(source)
+    referral = cast.referral(source, urgency=_urgency_for(action))
     assert_refused(NotAllowed, referral, action, cast[kind], **REASONS.get(action, {}))
     assert referral.status == source
 
@@ -199,7 +205,8 @@ WRONG_STATUSES = [(action, status) for action, (sources, _, _) in TABLE.items()
 
 @pytest.mark.parametrize("action, status", WRONG_STATUSES)
 def test_move_from_a_status_it_does_not_start_from_is_refused_and_nothing_changes(cast, action, status):
-    referral = cast.referral(status)
+    referral = cast.referral(status, urgency=_urgency_for(action) if status not in ("emergency_placed", "moving_out")
+                             else None)
     assert_refused(InvalidMove, referral, action, cast.rightful(action), **REASONS.get(action, {}))
     assert referral.status == status
 
@@ -290,7 +297,7 @@ def test_once_the_first_referral_ended_the_child_can_be_referred_again(cast, mak
 
 @pytest.mark.parametrize("action, source", STEPS)
 def test_move_notifies_exactly_the_people_who_act_next(cast, action, source):
-    referral = cast.referral(source)
+    referral = cast.referral(source, urgency=_urgency_for(action))
     # everyone who could be told, and some who must not be
     staff = [cast["pool staff"], person("shelter_staff", cast.operator)]
     guardians = [cast["regional guardian"], person("guardianship", cast.make.organization("state", cast.shelter_region))]
@@ -304,9 +311,9 @@ def test_move_notifies_exactly_the_people_who_act_next(cast, action, source):
     move_as(referral, action, actor)
 
     parts = {STAFF: staff, GUARDIAN: guardians, CASEWORKER: [cast.caseworker]}
-    expected = {user.id for part in TOLD[target] for user in parts[part]} - {actor.id}
+    expected = {user.id for part in TOLD[happened(action)] for user in parts[part]} - {actor.id}
     assert expected  # every move tells somebody
-    assert notified(referral, f"referral.{target}") == expected
+    assert notified(referral, f"referral.{happened(action)}") == expected
 
 
 # --- the buttons agree with the rules ----------------------------------------------------------
@@ -333,7 +340,8 @@ def test_allowed_moves_are_exactly_the_moves_that_succeed(cast, status):
         user = cast[kind]
         shown = {m.action for m in services.allowed_moves(user, referral)}
         expected = {action for action, (sources, _, who) in TABLE.items()
-                    if status in sources and kind in ALLOWED[who]}
+                    if status in sources and kind in ALLOWED[who]
+                    and (action not in EMERGENCY_ONLY or referral.urgency == "emergency")}
         assert shown == expected, kind
         assert _moves_that_work(referral, user) == expected, kind
     db.session.refresh(referral)

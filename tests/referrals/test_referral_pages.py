@@ -210,7 +210,7 @@ def test_submitting_a_new_referral_holds_a_bed_and_opens_the_referral(make, case
     referral = db.session.get(Referral, redirect_id(response, "/referrals/"))
     assert (referral.child_id, referral.pool_id, referral.status) == (child.id, pool.id, "submitted")
     assert (referral.urgency, referral.note) == ("urgent", "Arrives by night train")
-    assert referral.holds_bed and referral.hold_until == NOW + timedelta(hours=48)
+    assert referral.holds_bed and referral.hold_until == NOW + timedelta(hours=24)  # HOLD_HOURS_URGENT
     assert held_and_occupied(pool) == (1, 1)
     page = caseworker.get(f"/referrals/{referral.id}")
     assert shown_status(raw(page)) == "submitted"

@@ -200,7 +200,7 @@ def test_guardianship_sees_placements_to_decide_in_its_own_region_only(make, log
 
     parts = queue(guardian.get("/"))
 
-    assert parts == {"decisions": [(first.id, "1 h 00 min"), (second.id, "40 min")]}
+    assert parts == {"emergencies": [], "decisions": [(first.id, "1 h 00 min"), (second.id, "40 min")]}
 
 
 @pytest.mark.parametrize("role", ["oversight", "admin"])

@@ -409,7 +409,7 @@ FORMS = [
            MOVER[move.part], valid=lambda w, path: {"reason_code": "other", "reason_text": "A test reason."},
            text=("reason_text",), statuses=tuple(dict.fromkeys(("draft", "placed", *move.sources))),
            pages=_referral_pages, examples=15,
-           edges=({"arrived_at": "0001-01-01T00:00"}, {"arrived_at": "9999-12-31T23:59"}) if action == "place" else ())
+           edges=({"arrived_at": "0001-01-01T00:00"}, {"arrived_at": "9999-12-31T23:59"}) if action in ("place", "place_now") else ())
       for action, move in referral_services.MOVES.items()],
     Form("referral to another pool", "POST", _referral_paths("repoint"), ("pool",), "caseworker",
          valid=lambda w, path: {"pool": str(w.pools[2].id)}, statuses=("draft", "submitted"), pages=_referral_pages),

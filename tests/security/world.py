@@ -28,7 +28,7 @@ STORED_SCRIPT = '<script>alert("stored")</script>'
 STORED_IMG = '"><img src=x onerror=alert(1)>'
 STORED_STYLE = "<style>body{display:none}</style>"
 
-STATUSES = ("draft", "submitted", "accepted", "approved", "placed",
+STATUSES = ("draft", "submitted", "accepted", "approved", "placed", "emergency_placed", "moving_out",
             "declined", "rejected", "withdrawn", "expired", "discharged")
 PATHS = {
     "draft": (), "submitted": ("submit",), "accepted": ("submit", "accept"),
@@ -36,6 +36,8 @@ PATHS = {
     "declined": ("submit", "decline"), "rejected": ("submit", "accept", "reject"),
     "withdrawn": ("submit", "withdraw"), "expired": ("submit",),
     "discharged": ("submit", "accept", "approve", "place", "discharge"),
+    # an emergency referral, taken in before the guardianship decision
+    "emergency_placed": ("submit", "place_now"), "moving_out": ("submit", "place_now", "reject_emergency"),
 }
 REASON = {"reason_code": "other", "reason_text": "a test reason"}
 
@@ -117,7 +119,8 @@ class World:
 
     def _refer(self, caseworker: User, child: Child, pool: BedPool, status: str, note: str = "") -> Referral:
         with _acting(caseworker):
-            referral = referral_services.create_referral(caseworker, child, pool, "urgent", note)
+            urgency = "emergency" if "place_now" in PATHS[status] else "urgent"
+            referral = referral_services.create_referral(caseworker, child, pool, urgency, note)
         db.session.commit()
         for action in PATHS[status]:
             actor = self._actor_for(action, referral)
