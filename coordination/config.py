@@ -174,7 +174,7 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
         "HOLD_HOURS": _hours(environ, "HOLD_HOURS", 48),
         # How long a referral may wait on someone, by urgency, before it escalates; the n-th
         # escalation comes after n times this (escalations/services.py).
-        "ESCALATE_ROUTINE_HOURS": _hours(environ, "ESCALATE_ROUTINE_HOURS", 24),
+        "ESCALATE_ROUTINE_HOURS": _hours(environ, "ESCALATE_ROUTINE_HOURS", 12),
         "ESCALATE_URGENT_HOURS": _hours(environ, "ESCALATE_URGENT_HOURS", 4),
         "ESCALATE_EMERGENCY_HOURS": _hours(environ, "ESCALATE_EMERGENCY_HOURS", 1),
         "HOLD_HOURS_URGENT": _hours(environ, "HOLD_HOURS_URGENT", 24),

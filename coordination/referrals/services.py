@@ -121,17 +121,17 @@ MOVES: dict[str, Move] = {m.action: m for m in (
          reason="text", pool_effect="release", together=True, group_only=True),
     # Emergency placement: a child found at night gets the bed now, the decision follows.
     Move("place_now", (SUBMITTED,), EMERGENCY_PLACED, POOL_STAFF, _l("Take the child in now"),
-         pool_effect="occupy", urgency=EMERGENCY,
+         pool_effect="occupy", urgency=EMERGENCY, together=True,
          consequence=_l("This is an emergency: your shelter takes the child in now, before the guardianship "
                         "decision. The held bed becomes occupied, you will see the child's name, and the "
                         "guardianship body of the region must then approve or reject the placement within "
                         "the set time. If it rejects it, the child moves out once another place is found.")),
     Move("approve_emergency", (EMERGENCY_PLACED,), PLACED, REGIONAL_GUARDIAN, _l("Approve placement"),
-         event="emergency_approved",
+         event="emergency_approved", together=True,
          consequence=_l("The emergency placement is agreed: the child stays in this shelter, placed as any "
                         "other child.")),
     Move("reject_emergency", (EMERGENCY_PLACED,), MOVING_OUT, REGIONAL_GUARDIAN, _l("Reject placement"),
-         reason="text",
+         reason="text", together=True,
          consequence=_l("The placement is refused, but the child is not sent away: the child keeps the bed "
                         "while the caseworker finds another place, and the shelter records the discharge when "
                         "the child leaves. This cannot be undone.")),

@@ -301,10 +301,12 @@ def take_step(referral: Referral, action: str, user: User, *, reason_code: str =
     moving = sorted((m for m in members if m.status in step.sources), key=lambda m: (m.pool_id, m.id))
     if step.pool_effect == "hold":
         services.expire_overdue_holds(pool_ids=sorted({m.pool_id for m in moving}))
+    if step.pool_effect == "occupy" and arrived_at is None:
+        arrived_at = now()  # taken in together: one arrival time, so one decision deadline
     for member in moving:  # the pools in id order: the last step of the lock order
         try:
             services.move(member, action, user, reason_code=reason_code, reason_text=reason_text,
-                          with_siblings=True)
+                          arrived_at=arrived_at, with_siblings=True)
         except NoBedAvailable:
             raise NoBedAvailable(_(
                 "The siblings could not be held together: no bed is free for %(ref)s in %(pool)s now. Nothing "

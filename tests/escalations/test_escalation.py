@@ -31,6 +31,7 @@ BYSTANDERS = ("shelter staff of another org", "caseworker of another org", "guar
 def cast(make):
     clock.freeze(T0)
     cast = Cast(make, capacity=10)
+    cast.urgency = "urgent"
     for kind in ("pool staff", "regional guardian", "oversight", "oversight in the shelter's org") + BYSTANDERS:
         cast[kind]  # there before anything escalates, to be told of it (or not)
     cast.second_staff = person("shelter_staff", cast.operator)
@@ -190,7 +191,7 @@ def test_a_referral_nobody_owes_a_step_never_escalates(cast, status):
 
 
 def test_a_referral_whose_hold_ran_out_is_expired_not_escalated(cast, app, monkeypatch):
-    monkeypatch.setitem(app.config, "HOLD_HOURS", 3)  # shorter than the wait
+    monkeypatch.setitem(app.config, "HOLD_HOURS_URGENT", 3)  # shorter than the wait
     cast.referral("submitted")
     assert escalate_at(T0 + URGENT) == []
 
@@ -247,10 +248,11 @@ def test_oversight_lists_the_escalated_referrals_by_case_reference_only(cast, ap
 # --- the periodic command ---------------------------------------------------------------------
 
 def test_the_periodic_command_expires_holds_and_escalates(cast, app):
+    hold = timedelta(hours=app.config["HOLD_HOURS_URGENT"])
     overdue = cast.referral("submitted")
-    clock.freeze(T0 + timedelta(hours=40))
+    clock.freeze(T0 + hold - timedelta(hours=8))
     waiting = cast.referral("submitted")
-    clock.freeze(T0 + timedelta(hours=48, minutes=1))
+    clock.freeze(T0 + hold + timedelta(minutes=1))
     db.session.commit()
 
     result = app.test_cli_runner().invoke(args=["periodic"])
@@ -315,3 +317,21 @@ def test_two_servers_escalating_at_once_make_each_step_once(cast, app):
 class _as_row:
     def __init__(self, step):
         self.referral_id, self.level = step.referral.id, step.level
+
+
+def test_an_emergency_decision_not_taken_by_its_deadline_reminds_the_officers_then_goes_to_oversight(cast, app):
+    referral = cast.referral("emergency_placed")  # taken in at T0: the decision is due 72 h later
+    due = referral.decision_due_at
+    assert due == T0 + timedelta(hours=app.config["EMERGENCY_DECISION_HOURS"])
+    one_wait = timedelta(hours=app.config["ESCALATE_EMERGENCY_HOURS"])
+
+    assert escalate_at(due - timedelta(minutes=1)) == []
+    assert escalate_at(due) == [(referral.id, 1, "actors")]
+    assert told(referral, "escalation.actors") == ids(cast, "regional guardian")
+    assert escalate_at(due + one_wait - timedelta(minutes=1)) == []
+    assert escalate_at(due + one_wait) == [(referral.id, 2, "oversight")]
+    assert told(referral, "escalation.oversight") == ids(cast, "oversight", "oversight in the shelter's org")
+    assert escalate_at(due + 10 * one_wait) == []
+
+    move_as(referral, "approve_emergency", cast["regional guardian"])  # decided at last: placed, nothing waits
+    assert escalate_at(due + 20 * one_wait) == []

@@ -41,6 +41,7 @@ def test_a_child_discharged_as_missing_is_mailed_to_the_caseworker_and_the_regio
 def test_an_escalation_to_oversight_is_mailed_with_a_link_to_the_list_of_escalated_referrals(make, smtp):
     clock.freeze(T0)
     cast = Cast(make)
+    cast.urgency = "urgent"
     monitor, staff = cast["oversight"], cast["pool staff"]
     referral = cast.referral("submitted", child=cast.child(given_name=GIVEN, family_name=FAMILY))
     sending.send_pending_mail()

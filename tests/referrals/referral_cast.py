@@ -163,6 +163,7 @@ class Cast:
         self.shelter = make.shelter(organization=self.operator, region=self.shelter_region)
         self.pool = make.pool(self.shelter, capacity=capacity, occupied=occupied, **pool_values)
         self.caseworker = person("caseworker", self.referring_org)
+        self.urgency = "routine"  # of the referrals it makes
         self._people = {"referring caseworker": self.caseworker}
         self._orgs = {}
 
@@ -196,10 +197,10 @@ class Cast:
                  urgency: str | None = None) -> Referral:
         """A referral taken to `status` through the real moves, by the people who make them.
         For `expired` the clock is moved past the hold's deadline and left there. Routine
-        (a hold of HOLD), unless said or its way there needs an emergency."""
+        (a hold of HOLD), unless said (here or in `self.urgency`) or its way there needs an emergency."""
         child = child or self.child()
         path = PATHS["submitted" if status == "expired" else status]
-        urgency = urgency or ("emergency" if EMERGENCY_ONLY & set(path) else "routine")
+        urgency = urgency or ("emergency" if EMERGENCY_ONLY & set(path) else self.urgency)
         with _acting(self.caseworker):
             referral = services.create_referral(self.caseworker, child, pool or self.pool, urgency, "")
         db.session.commit()

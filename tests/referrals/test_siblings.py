@@ -39,9 +39,9 @@ def link_all(caseworker, children):
     db.session.commit()
 
 
-def refer(caseworker, children, shelter):
+def refer(caseworker, children, shelter, urgency="urgent"):
     with _acting(caseworker):
-        referrals = siblings.refer_together(caseworker, children, shelter.id, "urgent", "")
+        referrals = siblings.refer_together(caseworker, children, shelter.id, urgency, "")
     db.session.commit()
     return referrals
 
@@ -252,6 +252,23 @@ def test_guardianship_decides_for_all_and_each_sibling_arrives_and_leaves_alone(
     step(referrals[0], "discharge", staff, reason_code="family_reunification", reason_text="Reunited with an aunt.")
     assert statuses(referrals) == ["discharged", "approved", "placed"]
     assert held(girls, boys) == [1, 0]
+    assert services.integrity_problems() == []
+
+
+def test_siblings_in_an_emergency_are_taken_in_together_and_the_decision_is_for_all(family, make):
+    caseworker, children, shelter, girls, boys = family
+    link_all(caseworker, children)
+    referrals = refer(caseworker, children, shelter, urgency="emergency")
+    staff = make.user("shelter_staff", organization=shelter.organization)
+    guardian = make.user("guardianship", organization=make.organization(kind="state", region=shelter.region))
+
+    step(referrals[1], "place_now", staff)
+    assert statuses(referrals) == ["emergency_placed"] * 3
+    assert held(girls, boys) == [0, 0]
+    assert len({r.decision_due_at for r in referrals}) == 1
+
+    step(referrals[2], "reject_emergency", guardian, reason_text="An uncle in Ganja takes all three.")
+    assert statuses(referrals) == ["moving_out"] * 3
     assert services.integrity_problems() == []
 
 
