@@ -104,7 +104,7 @@ def test_an_arrival_nobody_records_reminds_the_shelter_staff_first(cast):
     assert escalate_at(T0 + 2 * URGENT) == [(referral.id, 2, "guardianship")]
 
 
-@pytest.mark.parametrize("urgency, hours", [("routine", 24), ("urgent", 4), ("emergency", 1)])
+@pytest.mark.parametrize("urgency, hours", [("routine", 12), ("urgent", 4), ("emergency", 1)])
 def test_the_allowed_wait_depends_on_the_urgency(cast, make, app, monkeypatch, urgency, hours):
     monkeypatch.setitem(app.config, "HOLD_HOURS", 100)  # the default 48 h hold ends a routine wait at level 2
     referral = make.referral(pool=cast.pool, child=cast.child(), caseworker=cast.caseworker, status="submitted",
