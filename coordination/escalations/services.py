@@ -27,7 +27,7 @@ from ..clock import now
 from ..extensions import db
 from ..notifications.services import notify
 from ..referrals import services as referrals
-from ..referrals.models import ACCEPTED, APPROVED, EMERGENCY_PLACED, SUBMITTED, URGENCIES, Referral
+from ..referrals.models import ACCEPTED, APPROVED, EMERGENCY_PLACED, MOVING_OUT, SUBMITTED, URGENCIES, Referral
 from .models import ACTORS, GUARDIANSHIP_BODY, OVERSIGHT, Escalation
 
 
@@ -69,6 +69,10 @@ WAITS: dict[str, Wait] = {
     # (EMERGENCY_DECISION_HOURS); its officers are reminded when the decision is due, and
     # oversight is told one wait later.
     EMERGENCY_PLACED: Wait(referrals.REGIONAL_GUARDIAN, (ACTORS, OVERSIGHT), since=decision_deadline_less_one_wait),
+    # An emergency placement the guardianship body rejected: the child keeps the bed until the
+    # caseworker finds another place. Every caseworker of the referring organization is
+    # reminded, then the region's guardianship body, then oversight.
+    MOVING_OUT: Wait(referrals.REFERRING_CASEWORKER, (ACTORS, GUARDIANSHIP_BODY, OVERSIGHT)),
 }
 
 
@@ -123,7 +127,9 @@ def escalate_waiting_referrals(at: datetime | None = None) -> list[Step]:
             continue
         for level in missing:
             if _record_once(referral, since, level, wait.ladder[level - 1], at):
-                step = Step(referral, level, wait.ladder[level - 1], at - since)
+                # How long it has waited is told from when it entered the status, whatever
+                # `since` (the key of its wait) says: a decision due by a date waited all along.
+                step = Step(referral, level, wait.ladder[level - 1], at - referral.status_changed_at)
                 _tell(step, wait)
                 steps.append(step)
     db.session.flush()
@@ -164,10 +170,13 @@ def _tell(step: Step, wait: Wait) -> None:
     referral = step.referral
     minutes = int(step.waited.total_seconds() // 60)
     params = {"waited_minutes": minutes, "level": step.level}
-    caseworker = set(referrals.people_playing(referrals.REFERRING_CASEWORKER, referral))
-    notify(set(audience_of(step.audience, wait, referral)) - caseworker, referral, f"escalation.{step.audience}",
-           params)
-    notify(caseworker, referral, f"escalation.caseworker.{step.audience}", params)
+    audience = set(audience_of(step.audience, wait, referral))
+    if wait.part == referrals.REFERRING_CASEWORKER and step.audience == ACTORS:
+        notify(audience, referral, "escalation.actors", params)  # the wait is the caseworkers' own
+    else:
+        caseworker = set(referrals.people_playing(referrals.REFERRING_CASEWORKER, referral))
+        notify(audience - caseworker, referral, f"escalation.{step.audience}", params)
+        notify(caseworker, referral, f"escalation.caseworker.{step.audience}", params)
     audit.record("referral.escalated", "referral", referral.id,
                  {"status": referral.status, "level": step.level, "audience": step.audience,
                   "waited_minutes": minutes, "pool": referral.pool_id})
@@ -175,8 +184,11 @@ def _tell(step: Step, wait: Wait) -> None:
 
 def audience_of(audience: str, wait: Wait, referral: Referral) -> list[User]:
     """The active people a step tells: those who play the waited-on part (every shelter
-    worker of the organization, or every officer of the region's guardianship body), the
+    worker of the organization, every officer of the region's guardianship body, or every
+    caseworker of the referring organization), the
     region's guardianship officers, or every oversight user."""
+    if audience == ACTORS and wait.part == referrals.REFERRING_CASEWORKER:
+        return referrals.referring_caseworkers(referral)
     if audience == ACTORS:
         return referrals.people_playing(wait.part, referral)
     if audience == GUARDIANSHIP_BODY:

@@ -60,11 +60,11 @@ MAIL_KINDS: tuple[MailKind, ...] = (
              _l("%(ref)s left the shelter without notice and is missing")),
     # Escalations (escalations/services.py): a reminder to those who must act, then the
     # region's guardianship body, then oversight. The caseworker's copies only inform.
-    MailKind("escalation.actors", (SHELTER_STAFF, GUARDIANSHIP),
+    MailKind("escalation.actors", (SHELTER_STAFF, GUARDIANSHIP, CASEWORKER),
              _l("A referral has waited too long for my step (a reminder)"),
              _l("Reminder: referral %(ref)s has waited too long for your step")),
     MailKind("escalation.guardianship", (GUARDIANSHIP,),
-             _l("A referral in my region waits too long for the shelter's step (escalated)"),
+             _l("A referral in my region has waited too long for the next step (escalated)"),
              _l("Referral %(ref)s is escalated to your guardianship and custody body")),
     MailKind("escalation.oversight", (OVERSIGHT,),
              _l("A referral has waited too long without the next step (escalated to oversight)"),

@@ -28,7 +28,7 @@ TEXTS = {
     # Escalations (escalations/services.py): %(waited)s is how long the referral has waited.
     "escalation.actors": _l("Reminder: referral %(ref)s to %(pool)s has waited %(waited)s for your step."),
     "escalation.guardianship": _l("Referral %(ref)s to %(pool)s in your region has waited %(waited)s for the "
-                                  "shelter's step; it is escalated to your guardianship and custody body."),
+                                  "next step; it is escalated to your guardianship and custody body."),
     "escalation.oversight": _l("Referral %(ref)s to %(pool)s has waited %(waited)s without the next step; it is "
                                "escalated to oversight."),
     "escalation.caseworker.actors": _l("Referral %(ref)s to %(pool)s has waited %(waited)s; those who must act on "

@@ -346,14 +346,19 @@ def _after_move(referral: Referral, before: str, user: User | None, at: datetime
     db.session.flush()
 
 
+def referring_caseworkers(referral: Referral) -> list[User]:
+    """Every active caseworker of the referring organization: for what must reach whoever is
+    on duty, not only the one caseworker of the referral."""
+    return list(db.session.scalars(select(User).join(User.organization).where(
+        User.active.is_(True), Organization.active.is_(True), refers(User, referral))))
+
+
 def tell_missing(referral: Referral, user: User | None) -> None:
     """A child who left without notice: every active caseworker of the referring organization
     (whoever is on duty must act now, not the one caseworker when back at work) and the
     guardianship officers of the shelter's region are told at once, by case reference only,
     and the audit trail records that the alarm went to them."""
-    recipients = set(people_playing(REGIONAL_GUARDIAN, referral)) | set(db.session.scalars(
-        select(User).join(User.organization).where(
-            User.active.is_(True), Organization.active.is_(True), refers(User, referral))))
+    recipients = set(people_playing(REGIONAL_GUARDIAN, referral)) | set(referring_caseworkers(referral))
     recipients.discard(user)
     notify(recipients, referral, "referral.missing")
     audit.record("referral.missing", "referral", referral.id,

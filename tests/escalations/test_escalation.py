@@ -328,6 +328,9 @@ def test_an_emergency_decision_not_taken_by_its_deadline_reminds_the_officers_th
     assert escalate_at(due - timedelta(minutes=1)) == []
     assert escalate_at(due) == [(referral.id, 1, "actors")]
     assert told(referral, "escalation.actors") == ids(cast, "regional guardian")
+    reminder = db.session.scalars(select(Notification).where(
+        Notification.referral_id == referral.id, Notification.text_key == "escalation.actors")).one()
+    assert reminder.params["waited_minutes"] == app.config["EMERGENCY_DECISION_HOURS"] * 60  # all along, not 1 h
     assert escalate_at(due + one_wait - timedelta(minutes=1)) == []
     assert escalate_at(due + one_wait) == [(referral.id, 2, "oversight")]
     assert told(referral, "escalation.oversight") == ids(cast, "oversight", "oversight in the shelter's org")
@@ -335,3 +338,17 @@ def test_an_emergency_decision_not_taken_by_its_deadline_reminds_the_officers_th
 
     move_as(referral, "approve_emergency", cast["regional guardian"])  # decided at last: placed, nothing waits
     assert escalate_at(due + 20 * one_wait) == []
+
+
+def test_a_child_who_must_move_out_and_has_no_new_place_reminds_every_caseworker_then_climbs(cast):
+    referral = cast.referral("moving_out")  # rejected at T0: the caseworkers must find another place
+    colleague = person("caseworker", cast.referring_org)
+    one_wait = URGENT if referral.urgency == "urgent" else timedelta(hours=1)  # an emergency's wait
+
+    assert escalate_at(T0 + one_wait) == [(referral.id, 1, "actors")]
+    assert told(referral, "escalation.actors") == {cast.caseworker.id, colleague.id}
+    assert told(referral, "escalation.caseworker.actors") == set()  # told as the ones who must act
+    assert escalate_at(T0 + 2 * one_wait) == [(referral.id, 2, "guardianship")]
+    assert told(referral, "escalation.guardianship") == ids(cast, "regional guardian")
+    assert escalate_at(T0 + 3 * one_wait) == [(referral.id, 3, "oversight")]
+    assert told(referral, "escalation.oversight") == ids(cast, "oversight", "oversight in the shelter's org")
