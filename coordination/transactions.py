@@ -10,9 +10,10 @@ hold what the other waits for:
    lock on each referral it escalates, in id order (`escalate_waiting_referrals`), then
    inserts that referral's escalation steps (a unique key: another server inserting the
    same step waits for this one, then inserts nothing), and takes no pool. A transfer's
-   arrival takes the transfer's row, then the placement it ends (a discharge of that
-   placement takes only the placement's row, so the two never wait on each other in a
-   circle), and then both pools, in id order.
+   arrival takes the transfer's row, then the placement it ends, and then both pools, in id
+   order; a discharge of that placement takes them in the same order (it withdraws the
+   transfer in progress first, then ends the placement), so the two never wait on each
+   other in a circle.
 2. Bed pool rows, in id order. A person's step touches one pool; a run of expire-holds
    closes all its referrals first and then releases their beds, pool by pool, in id order.
    Siblings referred together (referrals/siblings.py) are one step on several referrals:

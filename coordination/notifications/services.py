@@ -41,6 +41,8 @@ TEXTS = {
                            "whereabouts are unknown."),
     "referral.transfer_requested": _l("A transfer of %(ref)s out of %(pool)s was requested; the child stays "
                                       "with you until the arrival at the new shelter is recorded."),
+    "referral.transfer_cancelled": _l("The transfer of %(ref)s to %(pool)s was withdrawn: the child's stay at the "
+                                      "previous shelter ended before the arrival here. The held bed is free again."),
     "referral.transferred_out": _l("%(ref)s arrived at the new shelter; the stay at %(pool)s has ended and "
                                    "the bed is free."),
     "referral.emergency_placed": _l("Emergency: %(ref)s was taken in at %(pool)s before the guardianship decision; "

@@ -243,10 +243,13 @@ def move(referral: Referral, action: str, user: User, *, reason_code: str = "", 
         _take_row(referral, at)  # the lock order: the transfer's row first, then the placement it replaces
         replaced_from = referral.transfer_of.status
         replaced = _end_replaced_placement(referral, at)
+    onward_from, onward = _withdraw_transfer_out(referral, at) if step.pool_effect == "free" else (None, None)
     before = _compare_and_set(referral, values)
 
-    if step.pool_effect == "hold":
-        expire_overdue_holds(pool_id=referral.pool_id)  # a bed whose hold ran out is free again
+    if step.pool_effect == "hold" and not with_siblings:
+        # A bed whose hold ran out is free again. (Siblings moving together had the holds of all
+        # their pools closed first, before any pool's row was taken: referrals/siblings.py.)
+        expire_overdue_holds(pool_id=referral.pool_id)
     if step.pool_effect == "hold" and not beds.take_hold(referral.pool_id):
         raise NoBedAvailable(_("No bed is free in this pool now. Nothing was held; the referral "
                                "stays a draft. Other pools that fit are listed below."))
@@ -257,9 +260,17 @@ def move(referral: Referral, action: str, user: User, *, reason_code: str = "", 
     elif step.pool_effect == "occupy":
         beds.occupy_held_bed(referral.pool_id, user, _("arrival of %(ref)s", ref=referral.child.case_reference), at)
     elif step.pool_effect == "free":
-        beds.free_occupied_bed(referral.pool_id, user, _("discharge of %(ref)s", ref=referral.child.case_reference), at)
+        beds_of_the_discharge = [(referral.pool_id, lambda: beds.free_occupied_bed(
+            referral.pool_id, user, _("discharge of %(ref)s", ref=referral.child.case_reference), at))]
+        if onward is not None:
+            beds_of_the_discharge.append((onward.pool_id, lambda: beds.release_hold(onward.pool_id)))
+        for _pool_id, change in sorted(beds_of_the_discharge, key=lambda pair: pair[0]):  # pools in id order
+            change()
 
     _after_move(referral, before, user, at, reason_code, reason_text, event=step.happened)
+    if onward is not None:
+        _after_move(onward, onward_from, None, at, "", "", key="referral.transfer_cancelled",
+                    recipients=set(people_playing(POOL_STAFF, onward)) | set(people_playing(REFERRING_CASEWORKER, onward)))
     if replaced is not None:
         _after_move(replaced, replaced_from, user, at, TRANSFERRED, "", key="referral.transferred_out",
                     recipients=people_playing(POOL_STAFF, replaced))
@@ -275,6 +286,28 @@ def _take_row(referral: Referral, at: datetime) -> None:
     if result.rowcount != 1:
         raise Conflict(_("Someone else moved this referral meanwhile. Reload to see where it stands; "
                          "nothing of yours was saved."))
+
+
+def _withdraw_transfer_out(placement: Referral, at: datetime) -> tuple[str | None, Referral | None]:
+    """A child leaving a placement no longer moves on from it: the transfer in progress out of
+    it (if any) is withdrawn, by the system, in one conditional UPDATE that takes the
+    transfer's row before the placement's (the order a transfer's arrival takes them in).
+    Returns the status it had and the transfer; its held bed is released by the caller, with
+    the placement's pool, in pool id order."""
+    onward = db.session.scalar(select(Referral).where(
+        Referral.transfer_of_id == placement.id, Referral.status.in_(HOLDING)))
+    if onward is None:
+        return None, None
+    seen = onward.status
+    result = db.session.execute(
+        update(Referral).where(Referral.id == onward.id, Referral.status == seen, Referral.holds_bed.is_(True))
+        .values(status=WITHDRAWN, holds_bed=False, hold_until=None, ended_at=at, status_changed_at=at)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise Conflict(_("Someone else moved this referral meanwhile. Reload to see where it stands; "
+                         "nothing of yours was saved."))
+    db.session.refresh(onward)
+    return seen, onward
 
 
 def _end_replaced_placement(transfer: Referral, at: datetime) -> Referral:

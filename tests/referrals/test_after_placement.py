@@ -301,20 +301,24 @@ def test_a_transfer_to_a_full_pool_is_refused_and_nothing_is_kept(cast, make):
     assert snapshot() == before
 
 
-def test_the_arrival_is_refused_when_the_old_placement_ended_meanwhile(cast, elsewhere):
+def test_a_discharge_withdraws_the_transfer_in_progress_and_frees_its_held_bed(cast, elsewhere):
     placement = cast.referral("placed")
     transfer = elsewhere.take(start(cast, placement, elsewhere.pool), "accept", "approve")
+    assert pool_counts(elsewhere.pool)[0] == 1  # the transfer holds a bed there
+
     move_as(placement, "discharge", cast["pool staff"], reason_code="family_reunification",
             reason_text="Her mother came for her.")
-    before = snapshot()
-    with _acting(elsewhere.staff), pytest.raises(InvalidMove) as refusal:
-        services.move(transfer, "place", elsewhere.staff)
-    db.session.rollback()  # as every caller does on a refusal: the arrival took locks first
-    assert "ended meanwhile" in refusal.value.message
-    assert snapshot() == before
+
     db.session.refresh(transfer)
-    assert (transfer.status, transfer.holds_bed) == ("approved", True)
+    assert (transfer.status, transfer.holds_bed, transfer.hold_until) == ("withdrawn", False, None)
+    assert pool_counts(elsewhere.pool)[0] == 0 and pool_counts(cast.pool)[1] == 0  # no bed held, none occupied
+    assert notified(transfer, "referral.transfer_cancelled") == {elsewhere.staff.id, cast.caseworker.id}
+    [step] = [e for e in transfer.events if e.to_status == "withdrawn"]
+    assert (step.from_status, step.user_id) == ("approved", None)  # the system's, as a consequence
     assert services.integrity_problems() == []
+    with _acting(elsewhere.staff), pytest.raises(InvalidMove):  # nothing left to arrive
+        services.move(transfer, "place", elsewhere.staff)
+    db.session.rollback()
 
 
 def test_the_database_keeps_a_child_to_one_placement_and_one_hold_beside_it(cast, elsewhere, make):
