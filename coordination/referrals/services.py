@@ -373,7 +373,10 @@ def _after_move(referral: Referral, before: str, user: User | None, at: datetime
         tell_missing(referral, user)
     else:
         if recipients is None:
-            recipients = {u for part in TELL.get(event, ()) for u in people_playing(part, referral)}
+            parts = TELL.get(event, ())
+            if referral.status == DISCHARGED and before == EMERGENCY_PLACED:
+                parts += (REGIONAL_GUARDIAN,)  # the decision they owe is moot now: they must know
+            recipients = {u for part in parts for u in people_playing(part, referral)}
         recipients = set(recipients) - {user}
         notify(recipients, referral, key or f"referral.{event}")
     db.session.flush()

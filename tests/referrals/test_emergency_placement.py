@@ -211,10 +211,13 @@ def test_the_bed_is_freed_when_the_child_moving_out_leaves(cast):
     assert services.integrity_problems() == []
 
 
-def test_a_child_who_leaves_before_the_decision_is_discharged_and_the_bed_freed(cast):
+def test_a_child_who_leaves_before_the_decision_is_discharged_the_bed_freed_and_guardianship_told(cast):
     referral = cast.referral("emergency_placed")
+    cast["regional guardian"]  # there to be told
     move_as(referral, "discharge", cast["pool staff"], reason_text="Left with an uncle the police found.")
     assert pool_counts(cast.pool) == (0, 0, 0)
+    # the decision they owed is moot: the region's guardianship body hears of it, as the caseworker does
+    assert notified(referral, "referral.discharged") == {cast["regional guardian"].id, cast.caseworker.id}
 
 
 @pytest.mark.parametrize("status", ["emergency_placed", "moving_out"])
