@@ -15,8 +15,10 @@ The rules, in the users' words:
   counts under 6–11, 12–14 and 15–17), because a child of any of those bands may be placed
   there. The rows of one sex therefore overlap; they say what a child of that band can find.
 - Referrals wait at a stage while their hold still runs: submitted (for the shelter's answer),
-  accepted (for the guardianship decision), approved (for the child's arrival). The wait is
-  counted from when the referral entered the stage.
+  accepted (for the guardianship decision), approved (for the child's arrival). A child taken in
+  in an emergency waits, in the bed, for the guardianship decision (emergency_placed) until it
+  is made; how many of them are past its deadline (decision_due_at) is counted too. The wait
+  is counted from when the referral entered the stage.
 - A hold runs out today when its deadline falls before the end of the reader's local day.
 - A shelter's counts are stale when any of its pools is stale (beds.services.is_stale); it is
   listed by its least recently confirmed pool, never-confirmed ones first.
@@ -29,7 +31,7 @@ from typing import ClassVar
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, func, literal_column, select, true, union_all
+from sqlalchemy import and_, case, func, literal_column, or_, select, true, union_all
 
 from .. import availability
 from ..accounts.models import Region
@@ -39,12 +41,16 @@ from ..clock import now
 from ..extensions import db
 from ..i18n import local_today, start_of_local_day
 from ..referrals.models import (
-    ACCEPTED, AGE_BANDS, APPROVED, DECLINED, EXPIRED, IN_BED, PLACED, SUBMITTED, Child, DemandSignal, Referral,
+    ACCEPTED, AGE_BANDS, APPROVED, DECLINED, EMERGENCY_PLACED, EXPIRED, IN_BED, PLACED, SUBMITTED, Child,
+    DemandSignal, Referral,
 )
+from ..referrals.urgency import overdue_decision
 from ..referrals.services import may_list_referrals
 from .scope import NOT_SHOWN, SMALL_COUNT, hides_small_counts, is_hidden, region_scope, shown_count
 
-WAITING_STAGES = (SUBMITTED, ACCEPTED, APPROVED)
+HOLDING_STAGES = (SUBMITTED, ACCEPTED, APPROVED)
+# An emergency placement waits for the guardianship decision with the child already in the bed.
+WAITING_STAGES = HOLDING_STAGES + (EMERGENCY_PLACED,)
 SEX_ORDER = ("female", "male", "any")
 NO_CAPACITY = "no_capacity"  # the decline reason that says the shelter had no bed
 DEMAND_DAYS = 30
@@ -75,6 +81,7 @@ class Stage:
     oldest_since: datetime | None    # when the longest-waiting referral entered this stage
     oldest_referral_id: int | None   # only for readers who may open it
     oldest_case: str | None
+    overdue: int | None = None       # emergency placements only: how many are past the decision's deadline
 
 
 @dataclass(frozen=True)
@@ -143,6 +150,13 @@ class Overview:
         taken: the group's pools may all be in one region, and beside its capacity the free
         beds would tell a hidden count."""
         return NOT_SHOWN if is_hidden(row.capacity - row.free, self.reader) else str(row.free)
+
+    def overdue(self, stage: Stage) -> str:
+        """How many of a stage are overdue, as this reader may see it; "—" when the rest
+        (the count less the overdue) would be a hidden count of children."""
+        if is_hidden(stage.overdue, self.reader) or not is_hidden(stage.count - stage.overdue, self.reader):
+            return self.children(stage.overdue)
+        return NOT_SHOWN
 
     @property
     def leaves_out_free_beds(self) -> bool:
@@ -251,14 +265,18 @@ def _placed_by_region(regions: dict, scope: int | None) -> list[tuple[Region, in
 
 def _waiting(scope: int | None, at: datetime, shows_cases: bool) -> list[Stage]:
     """Per stage, how many wait and the one that has waited longest, in one statement: the
-    referrals ranked by how long they have been at their stage."""
+    referrals ranked by how long they have been at their stage (and, for emergency
+    placements, how many are past the decision's deadline)."""
+    overdue = case((overdue_decision(at), 1), else_=0)
     ranked = (
         select(Referral.status, Referral.id, Referral.child_id, Referral.status_changed_at,
                func.row_number().over(partition_by=Referral.status,
                                       order_by=(Referral.status_changed_at, Referral.id)).label("rank"),
-               func.count(Referral.id).over(partition_by=Referral.status).label("waiting"))
+               func.count(Referral.id).over(partition_by=Referral.status).label("waiting"),
+               func.sum(overdue).over(partition_by=Referral.status).label("overdue"))
         .join(Referral.pool).join(BedPool.shelter)
-        .where(Referral.status.in_(WAITING_STAGES), Referral.holds_bed.is_(True), Referral.hold_until > at,
+        .where(or_(and_(Referral.status.in_(HOLDING_STAGES), Referral.holds_bed.is_(True), Referral.hold_until > at),
+                   Referral.status == EMERGENCY_PLACED),
                _in_scope(Shelter.region_id, scope))
         .subquery())
     oldest = {row.status: row for row in db.session.execute(
@@ -266,11 +284,13 @@ def _waiting(scope: int | None, at: datetime, shows_cases: bool) -> list[Stage]:
     stages = []
     for status in WAITING_STAGES:
         row = oldest.get(status)
+        overdue_count = (int(row.overdue) if row is not None else 0) if status == EMERGENCY_PLACED else None
         if row is None:
-            stages.append(Stage(status, 0, None, None, None))
+            stages.append(Stage(status, 0, None, None, None, overdue_count))
         else:
             stages.append(Stage(status, int(row.waiting), row.status_changed_at,
-                                row.id if shows_cases else None, row.case_reference if shows_cases else None))
+                                row.id if shows_cases else None, row.case_reference if shows_cases else None,
+                                overdue_count))
     return stages
 
 

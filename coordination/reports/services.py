@@ -29,8 +29,8 @@ from ..extensions import db
 from ..i18n import local_today, start_of_local_day
 from ..types import UTCDateTime
 from ..referrals.models import (
-    ACCEPTED, AGE_BANDS, APPROVED, CHILD_SEXES, DECLINE_CODES, DECLINED, DISCHARGED, EXPIRED, PLACED, REJECTED,
-    SUBMITTED, WITHDRAWN, Child, DemandSignal, Referral)
+    ACCEPTED, AGE_BANDS, APPROVED, CHILD_SEXES, DECLINE_CODES, DECLINED, DISCHARGED, EMERGENCY_PLACED, EXPIRED,
+    MOVING_OUT, PLACED, REJECTED, SUBMITTED, WITHDRAWN, Child, DemandSignal, Referral, ReferralEvent)
 from ..referrals.models import IN_BED
 from ..words import DECLINE_LABELS, SEX_LABELS, word
 from . import scope
@@ -243,8 +243,23 @@ def occupancy_by_month(user, filters: Filters) -> Report:
 
 # --- 2. referrals by outcome ------------------------------------------------------------------------
 
+def _rejected_after_emergency():
+    """The condition on a referral: the guardianship body rejected its emergency placement.
+    The child keeps the bed while moving out (MOVING_OUT), and once discharged only the
+    timeline still says so: its step to MOVING_OUT."""
+    return or_(Referral.status == MOVING_OUT,
+               select(ReferralEvent.id).where(ReferralEvent.referral_id == Referral.id,
+                                              ReferralEvent.to_status == MOVING_OUT).exists())
+
+
+def _outcome_status():
+    """A referral's status as the reports count its outcome: REJECTED for an emergency
+    placement guardianship rejected (whether the child has left yet or not), else its own."""
+    return case((_rejected_after_emergency(), literal(REJECTED)), else_=Referral.status)
+
+
 OUTCOMES = (
-    ("placed", IN_BED + (DISCHARGED,), _l("Placed")),
+    ("placed", (PLACED, EMERGENCY_PLACED, DISCHARGED), _l("Placed")),
     ("declined", (DECLINED,), _l("Declined by the shelter")),
     ("rejected", (REJECTED,), _l("Rejected by guardianship")),
     ("withdrawn", (WITHDRAWN,), _l("Withdrawn")),
@@ -254,10 +269,13 @@ OUTCOMES = (
 
 
 def referrals_by_outcome(user, filters: Filters) -> Report:
-    """Referrals per month of submission, by where they ended: placed (placed or since
-    discharged), declined, rejected, withdrawn, expired, still open."""
+    """Referrals per month of submission, by where they ended: placed (placed, also in an
+    emergency before the decision, or since discharged), declined, rejected (by guardianship:
+    before the placement, or after an emergency placement, the child moving out or gone),
+    withdrawn, expired, still open."""
     month = bucket(Referral.submitted_at, filters.month_ends()).label("month")
-    query = _referrals_where(select(month, Referral.status, func.count()), user, filters).group_by(month, Referral.status)
+    status = _outcome_status().label("outcome")
+    query = _referrals_where(select(month, status, func.count()), user, filters).group_by(month, status)
     counts: dict[tuple[int, str], int] = {}
     outcome_of = {status: key for key, statuses, _label in OUTCOMES for status in statuses}
     for i, status, n in db.session.execute(query):
@@ -280,9 +298,12 @@ def referrals_by_outcome(user, filters: Filters) -> Report:
 
 def reasons(user, filters: Filters) -> Report:
     """Why referrals failed: declines by the shelter's reason code, and rejections by the
-    guardianship body (which give no code, only a text that no report shows)."""
-    query = _referrals_where(select(Referral.status, Referral.reason_code, func.count()), user, filters).where(
-        Referral.status.in_((DECLINED, REJECTED))).group_by(Referral.status, Referral.reason_code)
+    guardianship body, before a placement or after an emergency one (which give no code, only a
+    text that no report shows)."""
+    status = _outcome_status().label("outcome")
+    query = _referrals_where(select(status, Referral.reason_code, func.count()), user, filters).where(
+        or_(Referral.status.in_((DECLINED, REJECTED)), _rejected_after_emergency())).group_by(
+        status, Referral.reason_code)
     counts = {(status, code): n for status, code, n in db.session.execute(query)}
     report = Report("reasons", _("Declines and rejections by reason"),
                     _("Referrals submitted in the range that the shelter declined, by the reason it chose, and "
@@ -300,7 +321,15 @@ def reasons(user, filters: Filters) -> Report:
 
 def _stages():
     answered = func.coalesce(Referral.accepted_at, _when(Referral.status == DECLINED, Referral.ended_at))
-    decided = func.coalesce(Referral.approved_at, _when(Referral.status == REJECTED, Referral.ended_at))
+    # An emergency placement is decided when guardianship approves it (approved_at) or
+    # rejects it: the timeline's step out of EMERGENCY_PLACED, which outlives the discharge.
+    emergency_decided = (select(func.min(ReferralEvent.created_at))
+                         .where(ReferralEvent.referral_id == Referral.id,
+                                ReferralEvent.from_status == EMERGENCY_PLACED,
+                                ReferralEvent.to_status.in_((PLACED, MOVING_OUT)))
+                         .correlate(Referral).scalar_subquery())
+    decided = func.coalesce(Referral.approved_at, _when(Referral.status == REJECTED, Referral.ended_at),
+                            emergency_decided)
     return (("answer", _("Shelter's answer"), answered), ("decision", _("Guardianship decision"), decided),
             ("arrival", _("Arrival"), Referral.arrived_at))
 

@@ -9,6 +9,7 @@ from coordination.audit.models import AuditEvent
 from coordination.errors import InvalidInput
 from coordination.extensions import db
 from coordination.referrals.models import Child, ReferralEvent
+from coordination.referrals.services import move
 
 from ..conftest import _acting
 
@@ -74,11 +75,27 @@ def test_caseworker_prints_a_childs_record_with_its_history(app, make, login_as)
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     assert child.full_name in body and child.case_reference in body
-    for step in ("submitted", "accepted by the shelter", "approved by guardianship", "placed"):
+    # Each step as the referral's page tells it, with who took it.
+    for step in ("Submitted by", "Accepted for the shelter by", "Placement approved by", "Arrival recorded by"):
         assert step in body
+    assert f"{referral.caseworker.name} ({referral.caseworker.organization.name})" in body
     assert "<nav" not in body and "<form" not in body  # clean for paper
     views = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "child.view")).all()
     assert any(v.details.get("page") == "print" for v in views)
+
+
+def test_the_printed_record_tells_an_emergency_approval_as_an_approval_not_an_arrival(app, make, login_as):
+    referral = make.referral(status="emergency_placed", urgency="emergency")
+    guardian = make.actor_for("approve_emergency", referral)
+    with _acting(guardian):
+        move(referral, "approve_emergency", guardian)
+    db.session.commit()
+
+    body = login_as(referral.caseworker).get(f"/children/{referral.child_id}/print").get_data(as_text=True)
+
+    assert "Taken in at once, before the guardianship decision, by" in body
+    assert f"Emergency placement approved by {guardian.name} ({guardian.organization.name})" in body
+    assert "Arrival recorded by" not in body  # the child arrived once, when taken in
 
 
 def test_nobody_else_can_print_the_record(app, make, login_as):

@@ -88,9 +88,9 @@ class History:
         db.session.commit()
         clock.freeze(T0)
 
-    def referral(self, pool, steps, sex="female", age=14, **names):
+    def referral(self, pool, steps, sex="female", age=14, urgency="routine", **names):
         child = self.make.child(registered_by=self.caseworker, sex=sex, estimated_age=age, **names)
-        referral = self.make.referral(pool=pool, child=child)
+        referral = self.make.referral(pool=pool, child=child, urgency=urgency)
         for action, at in steps:
             clock.freeze(at)
             actor = self.make.actor_for(action, referral)
@@ -132,13 +132,13 @@ def shortfalls(overview):
 # --- the figures, for the whole country --------------------------------------------------------
 
 @pytest.mark.parametrize("role, children", [
-    ("admin", {"placed": ["1"], "waiting": ["4", "1", "1"], "shortfall": [["3", "0", "0"], ["0", "1", "1"],
+    ("admin", {"placed": ["1"], "waiting": ["4", "1", "1", "0"], "shortfall": [["3", "0", "0"], ["0", "1", "1"],
                                                                         ["1", "0", "0"]],
                "free": ["8", "1", "0"], "totals": ("9", 19, "3", "1"), "shortfall_free": ["0", "1", "8"],
                "groups": {("female", "12–14"): "3", ("male", "6–11"): "2", ("any", "0–5"): "4"}}),
     # Alpha's three occupied beds are "<5"; its free beds beside its capacity would tell them,
     # and so would the totals less the other regions.
-    ("oversight", {"placed": ["<5"], "waiting": ["<5", "<5", "<5"],
+    ("oversight", {"placed": ["<5"], "waiting": ["<5", "<5", "<5", "0"],
                    "shortfall": [["<5", "0", "0"], ["0", "<5", "<5"], ["<5", "0", "0"]],
                    "free": ["—", "1", "0"], "totals": ("—", 19, "—", "—"), "shortfall_free": ["0", "1", "—"],
                    "groups": {("female", "12–14"): "3", ("male", "6–11"): "—", ("any", "0–5"): "—"}}),
@@ -165,7 +165,7 @@ def test_the_country_overview_counts_every_figure_of_the_known_history(make, his
     assert [(r.name, n) for r, n in overview.placed] == [("Alpha", 1)]
     # The hold that ran out two hours ago no longer waits; the boy has waited longest.
     assert stages(overview) == {"submitted": (4, T0 - 45 * H, None), "accepted": (1, T0 - 20 * H, None),
-                                "approved": (1, T0 - 5 * H, None)}
+                                "approved": (1, T0 - 5 * H, None), "emergency_placed": (0, None, None)}
     assert all(s.oldest_referral_id is None for s in overview.stages)
     assert overview.holds_today == 2
     # Two holds: oversight gets the count as "<5" and no list that would single the two out.
@@ -196,6 +196,7 @@ def test_a_guardianship_officer_sees_their_own_region_with_the_cases_they_may_op
         "submitted": (4, T0 - 45 * H, history.boy.child.case_reference),
         "accepted": (1, T0 - 20 * H, history.accepted.child.case_reference),
         "approved": (0, None, None),  # Beta's approved referral is not theirs
+        "emergency_placed": (0, None, None),
     }
     assert [h.referral_id for h in overview.next_holds] == [history.boy.id, history.first.id]
     assert [s.name for s in overview.stale] == ["Quiet House"]
@@ -213,6 +214,67 @@ def test_a_pool_confirmed_within_the_stale_hours_is_not_stale(make, history):
     history.all_ages.last_confirmed_at = T0 - 47 * H
     db.session.commit()
     assert [s.name for s in situation(history.person("admin")).stale] == ["Far Hills"]
+
+
+# --- emergency placements awaiting the guardianship decision ----------------------------------
+
+@pytest.fixture
+def emergencies(history):
+    """Two girls taken in at Quiet House before the guardianship decision (due 72 hours after
+    arrival): one 80 hours ago, whose decision is 8 hours overdue, and one 10 hours ago; a
+    third, taken in 90 hours ago, whose placement guardianship has since approved."""
+    def taken_in(hours_ago, *more):
+        return history.referral(history.all_ages, [("submit", T0 - (hours_ago + 1) * H), ("place_now", T0 - hours_ago * H),
+                                                *more], urgency="emergency")
+    history.overdue_decision = taken_in(80)
+    history.recent_emergency = taken_in(10)
+    taken_in(90, ("approve_emergency", T0 - 85 * H))
+    clock.freeze(T0)
+    return history
+
+
+def emergency_stage(overview):
+    (stage,) = [s for s in overview.stages if s.status == "emergency_placed"]
+    return stage
+
+
+def test_emergency_placements_wait_for_the_guardianship_decision_with_the_overdue_counted(emergencies):
+    admin = situation(emergencies.person("admin"))
+    stage = emergency_stage(admin)
+    assert (stage.count, stage.oldest_since, stage.overdue, stage.oldest_referral_id) == (2, T0 - 80 * H, 1, None)
+    assert (admin.children(stage.count), admin.overdue(stage)) == ("2", "1")
+    # The approved one is placed: it waits no more, and the other stages are as they were.
+    assert stages(admin)["approved"] == (1, T0 - 5 * H, None)
+    assert stages(admin)["submitted"][0] == 4
+
+    oversight = situation(emergencies.person("oversight"))
+    assert (oversight.children(emergency_stage(oversight).count), oversight.overdue(emergency_stage(oversight))) == (
+        "<5", "<5")
+
+
+def test_a_guardianship_officer_is_shown_the_longest_waiting_emergency_placement_of_their_region(emergencies):
+    stage = emergency_stage(situation(emergencies.guardian(emergencies.alpha)))
+    assert (stage.count, stage.overdue, stage.oldest_referral_id, stage.oldest_case) == (
+        2, 1, emergencies.overdue_decision.id, emergencies.overdue_decision.child.case_reference)
+    beta = emergency_stage(situation(emergencies.guardian(emergencies.beta)))
+    assert (beta.count, beta.overdue, beta.oldest_since) == (0, 0, None)
+
+
+@pytest.mark.parametrize("count, overdue, shown", [
+    (7, 2, "<5"),   # the overdue few are a small count
+    (7, 5, "—"),    # five overdue beside seven would tell the two not yet due
+    (10, 5, "5"), (3, 0, "—"), (0, 0, "0")])
+def test_oversight_is_not_told_a_small_count_by_subtraction_of_the_overdue(history, count, overdue, shown):
+    from coordination.reports.overview import Stage
+    overview = situation(history.person("oversight"))
+    assert overview.overdue(Stage("emergency_placed", count, None, None, None, overdue)) == shown
+
+
+def test_the_overview_page_names_the_stage_and_how_many_decisions_are_overdue(emergencies, login_as):
+    page = login_as(emergencies.person("admin")).get("/").get_data(as_text=True)
+    assert "Placed in an emergency, waiting for the guardianship decision" in page
+    assert "past the decision's deadline: 1" in page
+    assert NAME not in page and FAMILY not in page
 
 
 # --- the page ----------------------------------------------------------------------------------
