@@ -100,7 +100,7 @@ def alert_unplaced_children(at: datetime | None = None) -> list[Child]:
     candidates = db.session.scalars(
         select(Child.id).where(Child.found_place.in_(WAITING_PLACES), Child.unplaced_alert_at.is_(None),
                                Child.found_at.is_not(None), Child.found_at <= at - after, ~has_live)
-        .order_by(Child.found_at, Child.id)).all()
+        .order_by(Child.id)).all()  # claimed in id order (coordination/transactions.py)
     alerted = []
     oversight = None
     for child_id in candidates:
