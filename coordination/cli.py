@@ -140,7 +140,8 @@ def expire_holds_command() -> None:
 @click.command("periodic")
 def periodic_command() -> None:
     """What must happen as time passes: close referrals whose bed hold ran out, escalate
-    referrals that waited on someone longer than their urgency allows, and send the e-mail
+    referrals that waited on someone longer than their urgency allows, alert that a child
+    found at a police station or detention centre still has no referral, and send the e-mail
     that waits. Safe to run every minute from several servers at once; each in a
     transaction of its own."""
     from .escalations.services import escalate_waiting_referrals
@@ -150,6 +151,12 @@ def periodic_command() -> None:
     click.echo(f"Escalated {len(steps)} step(s)." + "".join(
         f"\n  referral {s.referral.id} ({s.referral.child.case_reference}) in {s.referral.status}: "
         f"level {s.level}, {s.audience}, after {int(s.waited.total_seconds() // 60)} min" for s in steps))
+    from .referrals.found import alert_unplaced_children
+
+    children = _run_committed(alert_unplaced_children, "alert on unplaced children")
+    click.echo(f"Alerted on {len(children)} child(ren) found at a waiting place with no referral." + "".join(
+        f"\n  {c.case_reference} ({c.found_place}), found "
+        f"{int((c.unplaced_alert_at - c.found_at).total_seconds() // 3600)} h ago" for c in children))
     _send_mail()  # the steps' e-mails, and any that wait for another try
 
 

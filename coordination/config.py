@@ -182,6 +182,9 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
         # An emergency placement made before the guardianship decision: how long the region's
         # guardianship body has to approve or reject it.
         "EMERGENCY_DECISION_HOURS": _hours(environ, "EMERGENCY_DECISION_HOURS", 72),
+        # A child found at a police station or detention centre with no live referral this
+        # long after being found raises an alert, once (referrals/found.py).
+        "UNPLACED_ALERT_HOURS": _hours(environ, "UNPLACED_ALERT_HOURS", 6),
         # Bed counts confirmed less than FRESH_HOURS ago are fresh; older than STALE_HOURS, stale.
         "FRESH_HOURS": _int(environ, "FRESH_HOURS", 12),
         "STALE_HOURS": _int(environ, "STALE_HOURS", 48),

@@ -177,6 +177,18 @@ CHILDREN = {
               "Hamid himself (15), with a Pashto interpreter", "caseworker@demo.az", 1.5),
 }
 
+# Where each child was found: the kind of place, the region, and how many hours before being registered.
+FOUND = {
+    "layla": ("migrant_detention", "BAK", 5), "reza": ("border_crossing", "NAX", 20),
+    "bilal": ("border_crossing", "GAZ", 8), "yusuf": ("police_station", "BAK", 3),
+    "anastasia": ("airport", "BAK", 2), "artyom": ("street_outreach", "LAN", 6),
+    "narmin": ("hospital", "BAK", 12), "sakina": ("migrant_detention", "BAK", 4),
+    "zahra": ("police_station", "BAK", 2.5), "fatemeh": ("border_crossing", "LAN", 3),
+    "ibrahim": ("police_station", "GAZ", 7), "rojin": ("other", "BAK", 1.5),
+    "mahsa": ("border_crossing", "LAN", 2), "shirin": ("self_referral", "BAK", 0.5),
+    "aylin": ("airport", "BAK", 1), "mustafa": ("street_outreach", "BAK", 2), "hamid": ("police_station", "GUB", 4),
+}
+
 # child, shelter, pool, urgency, note, steps: (hours ago, action, reason code, reason text); the
 # first step makes the draft. Who makes each step follows from the state machine's table.
 REFERRALS = [
@@ -373,7 +385,8 @@ def _demo_day(started: datetime, scale: float) -> tuple[int, int]:
                 caseworker, given_name=given, family_name=family, sex=sex, birth_date=born,
                 estimated_age=None if born else age, nationality=nationality, languages=languages,
                 needs=needs, region_id=_region_id(region), consent_given_by=consent_by,
-                consent_given_at=now(), child_assent=True)
+                consent_given_at=now(), child_assent=True, found_place=FOUND[key][0],
+                found_region_id=_region_id(FOUND[key][1]), found_at=now() - timedelta(hours=FOUND[key][2]))
 
     for key, (*_, hours) in CHILDREN.items():
         steps.append((hours, len(steps), lambda key=key: register(key)))

@@ -8,7 +8,7 @@ from . import i18n, languages
 from .accounts.forms import LogoutForm
 from .beds import services as bed_services
 from .clock import now
-from .words import discharge_outcome, record_part, timeline_step, word
+from .words import discharge_outcome, found_place, record_part, timeline_step, word
 
 
 def waited_for(moment: datetime | None) -> str:
@@ -77,6 +77,8 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.filters["word"] = word
     app.jinja_env.filters["record_part"] = record_part  # "birth_date" -> "Date of birth"
     app.jinja_env.filters["language_names"] = languages.listed  # codes -> "Persian, Russian"
+    app.jinja_env.filters["duration"] = i18n.duration  # a timedelta -> "7 h 05 min"
+    app.jinja_env.filters["found_place"] = found_place  # "police_station" -> "Police station"
 
     @app.context_processor
     def helpers():

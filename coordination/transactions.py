@@ -19,6 +19,9 @@ hold what the other waits for:
    Siblings referred together (referrals/siblings.py) are one step on several referrals:
    their rows are locked first, all of them, in id order; then the overdue holds of their
    pools are closed; then each sibling is moved in the order of its pool's id.
+   The alert on a child found at a police station or detention centre with no referral
+   (referrals/found.py) claims child rows only, one conditional UPDATE each, in id order, and
+   takes no referral or pool: a correction of the record locks one child row alone.
 3. The audit chain, last. Events recorded during a transaction wait in its session and
    are linked into the chain in one step just before commit (`audit.services`), so the
    chain's lock is held only for the append, never while waiting for a row.

@@ -53,6 +53,20 @@ def discharge_outcome(code: str) -> str:
     return str(DISCHARGE_LABELS[code]) if code in DISCHARGE_LABELS else _("not recorded")
 SEX_LABELS = {"female": _l("Female"), "male": _l("Male")}
 ADMITS_LABELS = {"female": _l("Girls"), "male": _l("Boys"), "any": _l("Girls and boys")}
+# Where a child was found (referrals/models.py FOUND_PLACES).
+FOUND_PLACE_LABELS = {
+    "border_crossing": _l("Border crossing point"), "airport": _l("Airport"),
+    "migrant_detention": _l("Detention centre for illegal migrants"), "police_station": _l("Police station"),
+    "street_outreach": _l("Street or outreach work"), "hospital": _l("Hospital"),
+    "self_referral": _l("Came on their own (self-referral)"), "other": _l("Other place"),
+    "not_recorded": _l("Not recorded"),
+}
+
+
+def found_place(code: str) -> str:
+    return str(FOUND_PLACE_LABELS.get(code, FOUND_PLACE_LABELS["not_recorded"]))
+
+
 KIND_LABELS = {"ngo": _l("NGO"), "state": _l("State body"), "international": _l("International organization")}
 
 
@@ -65,6 +79,8 @@ RECORD_PARTS = {
     "given_name": _l("Given name"), "family_name": _l("Family name"), "sex": _l("Sex"),
     "birth_date": _l("Date of birth"), "estimated_age": _l("Estimated age"), "nationality": _l("Nationality"),
     "languages": _l("Languages"), "needs": _l("Needs"), "region": _l("Current region"),
+    "found_place": _l("Where the child was found"), "found_region": _l("Region where the child was found"),
+    "found_at": _l("When the child was found"),
 }
 
 

@@ -1,6 +1,7 @@
 """Fixtures: a real database built by the real migrations, and helpers that make what a
 test needs. The suite runs on SQLite by default and on PostgreSQL when
 TEST_DATABASE_URL is set; every test starts from empty tables."""
+from datetime import timedelta
 import functools
 import os
 import re
@@ -224,6 +225,10 @@ class Factory:
         values.setdefault("consent_given_by", "the child's aunt" if consent else "")
         values.setdefault("consent_given_at", clock.now() if consent else None)
         values.setdefault("child_assent", True)
+        # Found an hour ago at a border crossing, in the caseworker's region: not a place that alerts.
+        values.setdefault("found_place", "border_crossing")
+        values.setdefault("found_region_id", caseworker.organization.region_id)
+        values.setdefault("found_at", clock.now() - timedelta(hours=1))
         with _acting(caseworker):
             child = referral_services.register_child(caseworker, **values)
         db.session.commit()

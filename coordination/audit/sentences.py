@@ -77,6 +77,8 @@ SENTENCES = {
     "child.update": _l("%(actor)s corrected the record of %(object)s"),
     "child.anonymize": _l("%(actor)s removed the names and personal details of %(object)s"),
     "child.note": _l("%(actor)s wrote a case note on %(object)s"),
+    "child.unplaced_alert": _l("%(actor)s raised the alert that %(object)s, found at a police station or "
+                               "detention centre, still had no referral"),
     "anonymize.run": _l("%(actor)s anonymized the records of children whose referrals all ended long ago"),
     "referral.draft": _l("%(actor)s drafted a referral of %(case)s (no. %(number)s)"),
     "referral.submitted": _l("%(actor)s submitted the referral of %(case)s (no. %(number)s); a bed is held"),
@@ -128,6 +130,7 @@ ACTIONS = {
     "child.consent": _l("Consent recorded"), "child.languages": _l("Child's languages changed"),
     "child.update": _l("Child's record corrected"), "child.anonymize": _l("Child's record anonymized"),
     "child.note": _l("Case note written"),
+    "child.unplaced_alert": _l("Alert: a child found in custody still without a referral"),
     "anonymize.run": _l("Old records anonymized"),
     "referral.draft": _l("Referral drafted"), "referral.submitted": _l("Referral submitted"),
     "referral.accepted": _l("Referral accepted"), "referral.declined": _l("Referral declined"),

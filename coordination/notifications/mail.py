@@ -69,6 +69,10 @@ MAIL_KINDS: tuple[MailKind, ...] = (
     MailKind("escalation.oversight", (OVERSIGHT,),
              _l("A referral has waited too long without the next step (escalated to oversight)"),
              _l("Referral %(ref)s is escalated to oversight")),
+    # referrals/found.py: a child found at a police station or detention centre has no referral.
+    MailKind("found.unplaced", (CASEWORKER, OVERSIGHT),
+             _l("A child found at a police station or detention centre still has no referral"),
+             _l("%(ref)s, found at a police station or detention centre, still has no referral")),
 )
 KINDS = {kind.key: kind for kind in MAIL_KINDS}
 MAIL_KEYS = frozenset(KINDS)

@@ -110,7 +110,8 @@ def compose(row: OutgoingMail) -> Letter:
     reference, and a link to it. Nothing else about the case, and never a name."""
     notification, user = row.notification, row.user
     referral = notification.referral
-    reference = referral.child.case_reference if referral is not None else ""
+    reference = (referral.child.case_reference if referral is not None
+                 else (notification.params or {}).get("ref", ""))
     kind = mail.KINDS.get(notification.text_key)
     with force_locale(user.locale):
         subject = (str(kind.subject) if kind else _("Something in the shelter coordination app waits for you: %(ref)s")

@@ -10,6 +10,7 @@ from ..beds.models import BedPool
 from ..clock import now
 from ..extensions import db
 from ..i18n import duration, when
+from ..words import found_place
 from ..referrals.models import Referral
 from . import mail
 from .models import Notification
@@ -61,13 +62,20 @@ ACCOUNT_TEXTS = {
     "account.sign_in_paused.admin": _l("Sign-ins to the account %(account)s from the address %(address)s were "
                                        "paused at %(time)s after repeated wrong passwords."),
 }
+# Notices about a child rather than a referral; params hold the case reference, never a name.
+CHILD_TEXTS = {
+    # referrals/found.py: a child found at a police station or detention centre with no referral.
+    "found.unplaced": _l("%(ref)s was found %(hours)s h ago (%(place)s) and still has no live referral: "
+                         "find the child a bed."),
+}
 
 
 def notify(users, referral, key: str, params: dict | None = None) -> None:
-    """Tell each of `users` of this step of the referral, in the app, and by e-mail too when
+    """Tell each of `users` of this step of the referral (None for a notice about a child,
+    CHILD_TEXTS, whose params carry the case reference), in the app, and by e-mail too when
     it needs them to act and they want that kind (notifications/mail.py)."""
     at = now()
-    told = [(user, Notification(user_id=user.id, referral_id=referral.id, text_key=key, created_at=at,
+    told = [(user, Notification(user_id=user.id, referral_id=referral.id if referral is not None else None, text_key=key, created_at=at,
                                 params=params)) for user in users]
     db.session.add_all(notification for _user, notification in told)
     mail.queue_mail(told, key, at)
@@ -93,6 +101,10 @@ def text_of(notification: Notification) -> str:
         return str(ACCOUNT_TEXTS[notification.text_key]) % {
             "address": params.get("address", ""), "account": params.get("email", ""),
             "time": when(notification.created_at)}
+    if notification.text_key in CHILD_TEXTS:
+        params = notification.params or {}
+        return str(CHILD_TEXTS[notification.text_key]) % {
+            "ref": params.get("ref", ""), "hours": params.get("hours", 0), "place": found_place(params.get("place", ""))}
     referral = notification.referral
     template = TEXTS.get(notification.text_key)
     if template is None or referral is None:

@@ -4,9 +4,13 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..forms import (Form, LanguagesField, LocalDateTimeField, MultiCheckboxField, PageCursorField, options,
                      report_problems)
-from ..words import DECLINE_LABELS, DISCHARGE_LABELS, NEED_LABELS, SEX_LABELS, URGENCY_LABELS, WORDS
+from ..words import DECLINE_LABELS, DISCHARGE_LABELS, FOUND_PLACE_LABELS, NEED_LABELS, SEX_LABELS, URGENCY_LABELS, WORDS
 from . import services
-from .models import STATUSES
+from .models import NOT_RECORDED, STATUSES
+
+
+def _region_id(typed: str) -> int | None:
+    return int(typed) if typed.isascii() and typed.isdigit() and int(typed) < 2**31 else None
 
 
 class ChildRecordForm(Form):
@@ -25,6 +29,11 @@ class ChildRecordForm(Form):
     languages = LanguagesField(_l("Languages the child speaks"))
     needs = MultiCheckboxField(_l("Needs"), choices=options(NEED_LABELS), validators=[Optional()])
     region = SelectField(_l("Current region"), choices=[], validators=[InputRequired()])
+    # Where and when the child was found; the service judges them (found.found_problems).
+    found_place = SelectField(_l("Where the child was found"), choices=options(FOUND_PLACE_LABELS),
+                              validate_choice=False)
+    found_region = SelectField(_l("Region where the child was found"), choices=[], validate_choice=False)
+    found_at = LocalDateTimeField(_l("When the child was found"), validators=[Optional()])
     confirm_not_duplicate = BooleanField(_l("This is a different child; save anyway"))
 
     def record(self) -> dict:
@@ -35,7 +44,9 @@ class ChildRecordForm(Form):
             "sex": self.sex.data, "birth_date": self.birth_date.data, "estimated_age": self.estimated_age.data,
             "nationality": self.nationality.data or "", "languages": self.languages.data or [],
             "needs": self.needs.data or [],
-            "region_id": int(region) if region.isascii() and region.isdigit() and int(region) < 2**31 else None,
+            "region_id": _region_id(region),
+            "found_place": self.found_place.data or "", "found_region_id": _region_id(self.found_region.data or ""),
+            "found_at": self.found_at.utc,
         }
 
     def rule_problems(self) -> dict[str, str]:
@@ -58,10 +69,13 @@ class ChildForm(ChildRecordForm):
     consent_given_by = StringField(_l("Consent to share given by"), validators=[Optional(), Length(max=200)])
     consent_given_at = LocalDateTimeField(_l("Consent given at"), validators=[Optional()])
     child_assent = BooleanField(_l("The child agrees (assent)"))
+    # "Not recorded" is only what children registered before the question have.
+    found_place = SelectField(_l("Where the child was found"), validate_choice=False, choices=options(
+        [("", "—")] + [(code, label) for code, label in FOUND_PLACE_LABELS.items() if code != NOT_RECORDED]))
 
     def rule_problems(self) -> dict[str, str]:
         return services.child_problems(**self.record(), consent_given_by=self.consent_given_by.data or "",
-                                       consent_given_at=self.consent_given_at.utc)
+                                       consent_given_at=self.consent_given_at.utc, new_child=True)
 
 
 class ChildLanguagesForm(Form):

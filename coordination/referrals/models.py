@@ -13,6 +13,15 @@ from ..types import UTCDateTime
 # The needs a caseworker can record; the same keys name a shelter's services.
 NEEDS = ("medical", "disability", "psychosocial", "trafficking", "young_mother")
 CHILD_SEXES = ("female", "male")
+# Where a child was found (issue 14). "not_recorded" is what children registered before the
+# question existed have: shown as such and counted as unknown, never as some place; it is not
+# offered for a new child.
+NOT_RECORDED = "not_recorded"
+FOUND_PLACES = ("border_crossing", "airport", "migrant_detention", "police_station", "street_outreach", "hospital",
+                "self_referral", "other", NOT_RECORDED)
+# Places where a child must not wait for a bed: with no live referral some hours after being
+# found there, an alert goes out (referrals/found.py).
+WAITING_PLACES = ("migrant_detention", "police_station")
 
 DRAFT, SUBMITTED, ACCEPTED, APPROVED, PLACED = "draft", "submitted", "accepted", "approved", "placed"
 DECLINED, REJECTED, WITHDRAWN, EXPIRED, DISCHARGED = "declined", "rejected", "withdrawn", "expired", "discharged"
@@ -54,6 +63,10 @@ class Child(db.Model):
         CheckConstraint("birth_date IS NOT NULL OR estimated_age IS NOT NULL", name="child_has_age"),
         CheckConstraint("estimated_age IS NULL OR (estimated_age >= 0 AND estimated_age <= 17)",
                         name="child_estimated_age"),
+        CheckConstraint("found_place IN (" + ", ".join(f"'{p}'" for p in FOUND_PLACES) + ")",
+                        name="child_found_place"),
+        # The unplaced-child alert: children found at a waiting place, not yet alerted, by time found.
+        Index("ix_child_unplaced_alert", "found_place", "unplaced_alert_at", "found_at"),
         Index("ix_child_name_key", "organization_id", "name_key"),
         # /children: an organization's children, newest registered first, a page at a time by keyset.
         Index("ix_child_organization_created", "organization_id", "created_at", "id"),
@@ -82,6 +95,12 @@ class Child(db.Model):
     consent_given_by: Mapped[str] = mapped_column(String(200), default="")
     consent_given_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     child_assent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Where and when the child was found (the kind of place, the region, the time).
+    found_place: Mapped[str] = mapped_column(String(30), default=NOT_RECORDED, server_default=NOT_RECORDED)
+    found_region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"))
+    found_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the alert went out that the child, found at a WAITING_PLACE, still had no live referral.
+    unplaced_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     # Set by `flask anonymize`: names, birth date and free text are gone from then on.
     anonymized_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -90,7 +109,8 @@ class Child(db.Model):
 
     organization: Mapped[Organization] = relationship()
     registered_by: Mapped[User] = relationship()
-    region: Mapped[Region] = relationship()
+    region: Mapped[Region] = relationship(foreign_keys=[region_id])
+    found_region: Mapped[Region | None] = relationship(foreign_keys=[found_region_id])
     referrals: Mapped[list["Referral"]] = relationship(back_populates="child", order_by="Referral.id")
 
     @property

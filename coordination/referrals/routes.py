@@ -17,12 +17,12 @@ from ..escalations.services import steps_of as escalation_steps_of
 from ..extensions import db
 from ..forms import options, report_problems
 from ..htmx import page_or_fragment, wants_fragment
-from ..i18n import until
+from ..i18n import local, until
 from ..transactions import commit_keeping_loaded
 from ..notifications.services import mark_read_for_referral
 from ..views import back_to, carry_out
 from ..words import word
-from . import notes, services, siblings, transfers, urgency
+from . import found, notes, services, siblings, transfers, urgency
 from .forms import (ChildFilterForm, ChildForm, ChildLanguagesForm, ChildRecordForm, ConsentForm, MoveForm, NoteForm,
                     ReferralFilterForm, ReferralForm, RepointForm, TransferForm)
 from .note_routes import newest_notes
@@ -73,8 +73,10 @@ def new_child():
     _require_caseworker()
     form = ChildForm()
     form.region.choices = options((str(r.id), r.local_name) for r in _regions())
+    form.found_region.choices = _found_regions()
     if request.method == "GET":
         form.region.data = str(current_user.organization.region_id)
+        form.found_region.data = str(current_user.organization.region_id)
     duplicates = []
     status = 200
     if form.validate_on_submit():  # WTForms' checks and the service's rules, every problem at once
@@ -116,6 +118,7 @@ def _child_page(child, languages_form: ChildLanguagesForm | None = None, consent
     history = audit.history_of("child", child.id)
     languages_form = languages_form or ChildLanguagesForm(formdata=None, data={"languages": child.languages})
     return render_template("referrals/child.html", child=child, consent_form=consent_form, consent_back=consent_back,
+                           journey=found.journey(child),
                            languages_form=languages_form,
                            correction_refusal=services.correction_refusal(current_user, child),
                            history=audit_sentences.read(history, links=False),
@@ -143,6 +146,7 @@ def edit_child(child_id: int):
     # A POST is the record as sent, every field of it; the record as it stands only fills the form at first.
     form = ChildRecordForm(data=None if request.method == "POST" else _record_of(child))
     form.region.choices = options((str(r.id), r.local_name) for r in _regions())
+    form.found_region.choices = _found_regions()
     duplicates = []
     status = 200
     if form.validate_on_submit():
@@ -175,7 +179,13 @@ def _record_of(child) -> dict:
     """What the correction form shows before anything is typed: the record as it stands."""
     return {"given_name": child.given_name, "family_name": child.family_name, "sex": child.sex,
             "birth_date": child.birth_date, "estimated_age": child.estimated_age, "nationality": child.nationality,
-            "languages": child.languages, "needs": child.needs, "region": str(child.region_id)}
+            "languages": child.languages, "needs": child.needs, "region": str(child.region_id),
+            "found_place": child.found_place, "found_region": str(child.found_region_id or ""),
+            "found_at": local(child.found_at).replace(tzinfo=None) if child.found_at else None}
+
+
+def _found_regions():
+    return options([("", "—")] + [(str(r.id), r.local_name) for r in _regions()])
 
 
 @bp.post(f"/children/<{ID}:child_id>/languages")
@@ -205,7 +215,8 @@ def print_child(child_id: int):
     child = services.child_for(current_user, child_id) or abort(404)
     services.record_name_view(child, "print")
     db.session.commit()
-    return render_template("referrals/print.html", child=child, case_notes=notes.all_notes_of(child))
+    return render_template("referrals/print.html", child=child, case_notes=notes.all_notes_of(child),
+                           journey=found.journey(child))
 
 
 # Where the consent form may send the person back to: a referral's page.

@@ -31,9 +31,10 @@ from .models import (
     NEEDS, PLACED, REJECTED, SUBMITTED, DISCHARGED, TRANSFERABLE, TRANSFERRED, URGENCIES, WITHDRAWN, CaseNote, Child,
     DemandSignal, Referral, ReferralEvent, age_band,
 )
-from .models import EMERGENCY, EMERGENCY_PLACED, IN_BED, MOVING_OUT
+from .models import EMERGENCY, EMERGENCY_PLACED, IN_BED, MOVING_OUT, NOT_RECORDED
 from .names import fold, name_key
 from . import urgency as urgencies
+from .found import found_problems
 
 # --- who is who for a referral ---------------------------------------------------------------
 
@@ -781,13 +782,16 @@ def _longer_than(most: int) -> str:
 def child_problems(*, given_name: str, family_name: str, sex: str, birth_date: date | None,
                    estimated_age: int | None, nationality: str, languages: list[str], needs: list[str],
                    region_id: int | None, consent_given_by: str = "",
-                   consent_given_at: datetime | None = None) -> dict[str, str]:
+                   consent_given_at: datetime | None = None, found_place: str | None = NOT_RECORDED,
+                   found_region_id: int | None = None, found_at: datetime | None = None,
+                   new_child: bool = False) -> dict[str, str]:
     """Every problem with a child's record, by form field, all at once (empty when there is
     none): a given name; names and nationality that fit their columns; the child's sex; a
     date of birth or an estimated age; a birth date neither in the future nor 18 or more
     years ago, and an estimated age of 0 to 17 (children registered here are under 18);
     languages and needs from their lists; a known region; and consent, when recorded, not
-    given in the future. Registering and correcting a record refuse on any of these; their
+    given in the future; where and when the child was found (found.found_problems: required
+    for a `new_child`). Registering and correcting a record refuse on any of these; their
     forms ask first, so one answer names every problem."""
     problems = {}
     today = now().date()
@@ -814,21 +818,25 @@ def child_problems(*, given_name: str, family_name: str, sex: str, birth_date: d
     if region_id is None or not 0 < region_id < 2**31 or db.session.get(Region, region_id) is None:
         problems["region"] = _("Choose one of the regions offered.")
     problems.update(consent_problems(consent_given_by, consent_given_at, required=False))
+    problems.update(found_problems(found_place, found_region_id, found_at, birth_date, new_child=new_child))
     return problems
 
 
 def register_child(user: User, *, given_name: str, family_name: str, sex: str, birth_date: date | None,
                    estimated_age: int | None, nationality: str, languages: list[str], needs: list[str],
                    region_id: int, consent_given_by: str, consent_given_at: datetime | None,
-                   child_assent: bool) -> Child:
+                   child_assent: bool, found_place: str = "", found_region_id: int | None = None,
+                   found_at: datetime | None = None) -> Child:
     """Register a child in the caseworker's organization, under a new case reference. The
-    languages are codes from the list (coordination.languages); anything else is refused."""
+    languages are codes from the list (coordination.languages); anything else is refused.
+    Where, in which region and when the child was found is required (found.found_problems)."""
     if user.role != CASEWORKER:
         raise NotAllowed(_("Only caseworkers register children."))
     problems = child_problems(given_name=given_name, family_name=family_name, sex=sex, birth_date=birth_date,
                               estimated_age=estimated_age, nationality=nationality, languages=languages, needs=needs,
                               region_id=region_id, consent_given_by=consent_given_by,
-                              consent_given_at=consent_given_at)
+                              consent_given_at=consent_given_at, found_place=found_place,
+                              found_region_id=found_region_id, found_at=found_at, new_child=True)
     if problems:
         raise InvalidFields(problems)
     languages = spoken.chosen(languages)
@@ -841,6 +849,7 @@ def register_child(user: User, *, given_name: str, family_name: str, sex: str, b
         consent_given_by=consent_given_by.strip(),
         consent_given_at=consent_given_at if consent_given_by.strip() else None,
         child_assent=child_assent, created_at=now(),
+        found_place=found_place, found_region_id=found_region_id, found_at=found_at,
     )
     db.session.add(child)
     db.session.flush()
@@ -881,8 +890,8 @@ def change_child_languages(child: Child, user: User, languages: list[str]) -> No
 # What a correction may change, by form field (the region is `region_id` on the record); the
 # consent has its own form, and the case reference, organization and dates never change.
 CORRECTABLE = ("given_name", "family_name", "sex", "birth_date", "estimated_age", "nationality", "languages",
-               "needs", "region")
-_COLUMN = {"region": "region_id"}
+               "needs", "region", "found_place", "found_region", "found_at")
+_COLUMN = {"region": "region_id", "found_region": "found_region_id"}
 
 
 def correction_refusal(user: User, child: Child) -> DomainError | None:
@@ -925,24 +934,32 @@ def duplicates_after_correction(child: Child, given_name: str, family_name: str,
 
 def correct_child(child: Child, user: User, *, given_name: str, family_name: str, sex: str,
                   birth_date: date | None, estimated_age: int | None, nationality: str, languages: list[str],
-                  needs: list[str], region_id: int | None) -> list[str]:
+                  needs: list[str], region_id: int | None, found_place: str | None = None,
+                  found_region_id: int | None = None, found_at: datetime | None = None) -> list[str]:
     """Correct a child's record after registration, under the rules of registering
     (`child_problems`: every problem at once, and nothing changed when there is one), by a
     caseworker of the registering organization, never once anonymized. Returns the fields
     that changed (as CORRECTABLE names them); the name key is folded again, and one audit
     event `child.update` names the changed fields and the case reference, never their
-    values: oversight reads the audit trail and never sees a child's name."""
+    values: oversight reads the audit trail and never sees a child's name. Where and when the
+    child was found stay as they were when `found_place` is not given."""
     require_correctable(user, child)
+    if found_place is None:
+        found_place, found_region_id, found_at = child.found_place, child.found_region_id, child.found_at
+    elif found_at is not None and child.found_at is not None and \
+            found_at.replace(second=0, microsecond=0) == child.found_at.replace(second=0, microsecond=0):
+        found_at = child.found_at  # the form types minutes: the same minute is no change
     problems = child_problems(given_name=given_name, family_name=family_name, sex=sex, birth_date=birth_date,
                               estimated_age=estimated_age, nationality=nationality, languages=languages, needs=needs,
-                              region_id=region_id)
+                              region_id=region_id, found_place=found_place, found_region_id=found_region_id,
+                              found_at=found_at)
     if problems:
         raise InvalidFields(problems)
     new = {
         "given_name": given_name.strip(), "family_name": (family_name or "").strip(), "sex": sex,
         "birth_date": birth_date, "estimated_age": estimated_age if birth_date is None else None,
         "nationality": (nationality or "").strip(), "languages": spoken.chosen(languages), "needs": list(needs),
-        "region": region_id,
+        "region": region_id, "found_place": found_place, "found_region": found_region_id, "found_at": found_at,
     }
     changed = [name for name in CORRECTABLE if getattr(child, _COLUMN.get(name, name)) != new[name]]
     if not changed:

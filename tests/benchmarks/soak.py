@@ -383,7 +383,9 @@ class Caseworker(Person):
         fields = {"csrf_token": form.csrf(), "given_name": self.rng.choice(GIVEN_NAMES),
                   "family_name": self.rng.choice(FAMILY_NAMES), "sex": self.rng.choice(("female", "male")),
                   "estimated_age": self.rng.choice(AGES), "region": home_region or "",
-                  "consent_given_by": "the child's aunt", "consent_given_at": ""}
+                  "consent_given_by": "the child's aunt", "consent_given_at": "",
+                  "found_place": self.rng.choice(("border_crossing", "police_station", "street_outreach")),
+                  "found_region": home_region or "", "found_at": "2026-03-01T06:00"}
         if self.rng.random() < 0.7:
             fields["child_assent"] = "y"
         answer = self.browser.post("/children/new", fields)

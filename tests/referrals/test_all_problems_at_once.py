@@ -122,7 +122,7 @@ def test_the_service_refuses_a_registration_with_every_problem_by_field(make):
             consent_given_at=NOW.replace(day=5), child_assent=False)
 
     assert set(refused.value.problems) == {"given_name", "sex", "birth_date", "estimated_age", "languages", "needs",
-                                           "region", "consent_given_at"}
+                                           "region", "consent_given_at", "found_place"}
     assert refused.value.problems["birth_date"] == FUTURE_BIRTH
     assert refused.value.status == 422
     db.session.rollback()

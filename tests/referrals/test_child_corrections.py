@@ -6,6 +6,7 @@ same answer as for an unknown id; an anonymized record is not corrected."""
 import html
 import re
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -45,13 +46,18 @@ def child(make, caseworker) -> Child:
                       needs=["medical"])
 
 
+BAKU = ZoneInfo("Asia/Baku")
+
+
 def correction(child: Child, **changes) -> dict:
     """The correction form as the page fills it in, with `changes` typed over it."""
     data = {"given_name": child.given_name, "family_name": child.family_name, "sex": child.sex,
             "birth_date": child.birth_date.isoformat() if child.birth_date else "",
             "estimated_age": "" if child.estimated_age is None else str(child.estimated_age),
             "nationality": child.nationality, "languages": list(child.languages), "needs": list(child.needs),
-            "region": str(child.region_id)}
+            "region": str(child.region_id), "found_place": child.found_place,
+            "found_region": str(child.found_region_id or ""),
+            "found_at": child.found_at.astimezone(BAKU).strftime("%Y-%m-%dT%H:%M") if child.found_at else ""}
     data.update(changes)
     return data
 

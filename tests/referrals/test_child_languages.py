@@ -35,7 +35,9 @@ def caseworker(login_as):
 def registration(client, **changes) -> dict:
     data = {"given_name": "Ali", "family_name": "Rezaei", "sex": "male", "estimated_age": "15",
             "nationality": "Afghan", "languages": ["fa", "ru"], "region": str(client.user.organization.region_id),
-            "consent_given_by": "the boy himself", "consent_given_at": "2026-03-01T10:30", "child_assent": "y"}
+            "consent_given_by": "the boy himself", "consent_given_at": "2026-03-01T10:30", "child_assent": "y",
+            "found_place": "border_crossing", "found_region": str(client.user.organization.region_id),
+            "found_at": "2026-03-01T06:00"}
     data.update(changes)
     return data
 

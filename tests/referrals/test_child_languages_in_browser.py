@@ -46,6 +46,8 @@ def test_a_caseworker_finds_and_ticks_languages_by_typing_without_leaving_the_pa
     page.get_by_label("Given name", exact=True).fill("Ali")
     page.get_by_label("Estimated age, if the date of birth is unknown", exact=True).fill("15")
     page.get_by_label("Sex", exact=True).select_option("male")
+    page.get_by_label("Where the child was found", exact=True).select_option("border_crossing")
+    page.get_by_label("When the child was found", exact=True).fill("2026-03-01T06:00")
     with page.expect_navigation():
         page.get_by_role("button", name="Register", exact=True).click()
     expect(page.locator("dl.child-summary")).to_contain_text("Persian, Russian")

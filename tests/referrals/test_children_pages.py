@@ -47,6 +47,7 @@ def child_form(region_id: int, **changes) -> dict:
         "estimated_age": "", "nationality": "Azerbaijani", "languages": ["az", "ru"],
         "needs": ["medical", "psychosocial"], "region": str(region_id),
         "consent_given_by": "the child's aunt", "consent_given_at": "2026-03-01T10:30", "child_assent": "y",
+        "found_place": "police_station", "found_region": str(region_id), "found_at": "2026-03-01T08:15",
     }
     for name, value in changes.items():
         if value is None:

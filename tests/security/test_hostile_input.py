@@ -295,7 +295,8 @@ SHELTER_FIELDS = ("organization", "region", "name", "address", "phone", "status"
 POOL_FIELDS = ("label", "admits_sex", "min_age", "max_age", "capacity")
 CHILD_TEXT = ("given_name", "family_name", "nationality", "consent_given_by")
 CHILD_FIELDS = CHILD_TEXT + ("sex", "birth_date", "estimated_age", "languages", "needs", "region",
-                             "consent_given_at", "child_assent", "confirm_not_duplicate")
+                             "consent_given_at", "child_assent", "confirm_not_duplicate", "found_place",
+                             "found_region", "found_at")
 REFERRAL_FIELDS = ("child", "pool", "urgency", "note", "then")
 DATE_EDGES = tuple({name: day} for name in ("date_from", "date_to") for day in ("0001-01-01", "9999-12-31"))
 AUDIT_FIELDS = ("person", "organization", "action", "object_type", "object", "date_from", "date_to", "before",
@@ -306,7 +307,8 @@ def _new_child(w: World, path: str) -> dict:
     return {"given_name": "Leyla", "family_name": "Həsənova", "sex": "female", "estimated_age": "13",
             "nationality": "Syrian", "languages": ["ar", "ku"], "needs": "psychosocial",
             "region": str(w.regions[0].id), "consent_given_by": "her aunt", "consent_given_at": "2026-03-01T10:00",
-            "child_assent": "y", "confirm_not_duplicate": "y"}
+            "child_assent": "y", "confirm_not_duplicate": "y", "found_place": "airport",
+            "found_region": str(w.regions[0].id), "found_at": "2026-03-01T08:00"}
 
 
 RECORD_FIELDS = tuple(name for name in CHILD_FIELDS if not name.startswith(("consent_", "child_assent")))
@@ -319,7 +321,8 @@ def _child_record(w: World, path: str) -> dict:
     return {"given_name": child["given_name"], "family_name": child["family_name"], "sex": child["sex"],
             "birth_date": "2012-05-01", "estimated_age": "", "nationality": "Syrian",
             "languages": list(child["languages"]) or ["ar"], "needs": ["medical", "psychosocial"],
-            "region": str(child["region_id"]), "confirm_not_duplicate": "y"}
+            "region": str(child["region_id"]), "confirm_not_duplicate": "y", "found_place": "airport",
+            "found_region": str(child["region_id"]), "found_at": "2026-03-01T08:00"}
 
 
 def _new_referral(w: World, path: str) -> dict:
