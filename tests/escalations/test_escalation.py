@@ -3,7 +3,6 @@ urgency, those who must act are reminded; after twice that, the guardianship and
 body of the shelter's region; after three times, oversight. The referring caseworker hears
 of each step. Each step happens once, however often and from however many servers the
 periodic command runs, and a referral that moves on stops escalating."""
-import threading
 from datetime import timedelta
 
 import pytest
@@ -16,6 +15,7 @@ from coordination.escalations.models import Escalation
 from coordination.extensions import db
 from coordination.notifications.models import Notification
 
+from ..at_once import on_servers_at_once
 from ..conftest import Client
 from ..referrals.referral_cast import T0, Cast, count, move_as, person
 
@@ -283,28 +283,9 @@ def test_two_servers_escalating_at_once_make_each_step_once(cast, app):
     referrals = [cast.referral("submitted") for _ in range(4)] + [cast.referral("approved") for _ in range(2)]
     clock.freeze(T0 + 3 * URGENT)
     db.session.commit()  # the test's session holds no lock while the servers run
-    start = threading.Barrier(2)
-    made_by = [None, None]
-    failures = []
+    made_by = on_servers_at_once(app, lambda: [(s.referral_id, s.level) for s in (
+        _as_row(step) for step in escalations.escalate_waiting_referrals())])
 
-    def server(n):
-        try:
-            with app.app_context():
-                start.wait(timeout=30)
-                made_by[n] = [(s.referral_id, s.level) for s in
-                              (_as_row(step) for step in escalations.escalate_waiting_referrals())]
-                db.session.commit()
-        except Exception as error:  # reported below, so the test shows it
-            failures.append(repr(error))
-
-    threads = [threading.Thread(target=server, args=(n,)) for n in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    db.session.expire_all()
-
-    assert failures == []
     assert sorted(made_by[0] + made_by[1]) == sorted((r.id, level) for r in referrals for level in (1, 2, 3))
     assert count(Escalation) == len(referrals) * 3
     for referral in referrals:

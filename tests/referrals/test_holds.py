@@ -4,7 +4,6 @@ referral, for the shelter's own count edits) even before `expire-holds` runs, th
 nothing moves an overdue referral, and that expiry happens exactly once however many
 servers run it."""
 import re
-import threading
 from datetime import timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from coordination.extensions import db
 from coordination.referrals import services
 from coordination.referrals.models import Referral, ReferralEvent
 
+from ..at_once import on_servers_at_once
 from ..conftest import Client, _acting
 from .referral_cast import (
     HOLD, HOLDING, KINDS, REASONS, T0, TABLE, Cast, assert_refused, count, move_as, notified, pool_counts, snapshot,
@@ -237,27 +237,8 @@ def test_expiries_racing_on_two_servers_expire_each_referral_once(make, app):
     db.session.commit()  # the test's session holds no lock while the servers run
 
     clock.freeze(T0 + HOLD + timedelta(minutes=30))
-    start = threading.Barrier(2)
-    expired_by = [None, None]
-    failures = []
+    expired_by = on_servers_at_once(app, lambda: [r.id for r in services.expire_overdue_holds()])
 
-    def server(n):
-        try:
-            with app.app_context():
-                start.wait(timeout=30)
-                expired_by[n] = [r.id for r in services.expire_overdue_holds()]
-                db.session.commit()
-        except Exception as error:  # reported below, so the test shows it
-            failures.append(repr(error))
-
-    threads = [threading.Thread(target=server, args=(n,)) for n in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    db.session.expire_all()
-
-    assert failures == []
     assert sorted(expired_by[0] + expired_by[1]) == sorted(r.id for r in referrals)
     for referral in referrals:
         assert len(expiry_events(referral)) == 1, referral.id
