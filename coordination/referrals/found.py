@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, or_, select, update
 
 from ..accounts.models import CASEWORKER, OVERSIGHT, Organization, Region, User
 from ..audit import services as audit
@@ -89,14 +89,17 @@ def unplaced_alert_after() -> timedelta:
 
 def alert_unplaced_children(at: datetime | None = None) -> list[Child]:
     """Alert, once per child, that a child found at a police station or a detention centre
-    has no live referral UNPLACED_ALERT_HOURS after being found: the registering
+    has no live referral UNPLACED_ALERT_HOURS after being found, and never reached a bed: the registering
     organization's active caseworkers and every active oversight user are told the case
     reference, the kind of place and the hours, never the child's name. Each child is
     claimed by one conditional UPDATE (unplaced_alert_at still empty), so servers running
     this at once alert once. Returns the children alerted."""
     at = at or now()
     after = unplaced_alert_after()
-    has_live = exists().where(Referral.child_id == Child.id, Referral.status.in_(LIVE))
+    # Waiting still: no live referral now, and never a bed (a child placed, then discharged,
+    # is no longer waiting where they were found).
+    has_live = exists().where(Referral.child_id == Child.id,
+                              or_(Referral.status.in_(LIVE), Referral.arrived_at.is_not(None)))
     candidates = db.session.scalars(
         select(Child.id).where(Child.found_place.in_(WAITING_PLACES), Child.unplaced_alert_at.is_(None),
                                Child.found_at.is_not(None), Child.found_at <= at - after, ~has_live)

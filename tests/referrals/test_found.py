@@ -176,6 +176,10 @@ def test_no_alert_for_a_child_with_a_live_referral_or_found_elsewhere(make, froz
     declined_only = found_child(make, place="migrant_detention")
     clock.freeze(T0 + timedelta(hours=1))
     make.referral(child=declined_only, status="declined")  # no longer live: the child still waits
+    placed_and_gone = found_child(make, place="police_station")
+    stay = make.referral(child=placed_and_gone, status="discharged")  # reached a bed: waits no more
+    stay.arrived_at = T0 + timedelta(hours=2)
+    db.session.commit()
 
     assert alert_at(T0 + SIX_HOURS) == [declined_only.id]
 
