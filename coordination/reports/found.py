@@ -158,6 +158,11 @@ class Waiting:
     not_recorded: int
 
     @property
+    def timed(self) -> int:
+        """How many of them have a time found, that the longest wait is taken from."""
+        return self.count - self.not_recorded
+
+    @property
     def label(self) -> str:
         return place_word(self.place)
 
@@ -188,8 +193,8 @@ def waiting_for_bed(user, filters: Filters) -> Report:
                     [_("Kind of place"), _("Children waiting"), _("Longest wait (hours)"), _("Time not recorded")])
     hidden = scope.hides_small_counts(user)
     for w in rows:
-        # One child's wait, beside a count shown as "<5", would point at them.
-        secret = scope.is_hidden(w.count, user)
+        # The longest of fewer than five timed waits would point at one child.
+        secret = scope.is_hidden(w.count, user) or scope.is_hidden(w.timed, user)
         report.rows.append([w.label, scope.shown_count(w.count, user),
                             scope.NOT_SHOWN if secret or w.longest is None else _hours(w.longest),
                             scope.shown_count(w.not_recorded, user)])

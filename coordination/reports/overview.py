@@ -136,8 +136,9 @@ class Overview:
 
     def longest_found_wait(self, row) -> str:
         """The longest wait of children found at one kind of place, in hours; left out beside
-        a count shown as "<5" (it would be one child's wait), or when no time was recorded."""
-        if row.longest is None or is_hidden(row.count, self.reader):
+        a count shown as "<5", or of fewer than five timed waits (it would be one child's), or
+        when no time was recorded."""
+        if row.longest is None or is_hidden(row.count, self.reader) or is_hidden(row.timed, self.reader):
             return NOT_SHOWN
         return str(int(row.longest // 3600))
 
