@@ -154,3 +154,17 @@ def test_the_overview_shows_who_waits_now_at_the_top_linking_to_the_report(found
     assert "Leyla" not in page and "Mammadova" not in page and "UC-" not in page
     reports_page = login_as(oversight).get(f"/reports?{RANGE}").get_data(as_text=True)
     assert "Leyla" not in reports_page and "UC-" not in reports_page
+
+
+def test_children_waiting_with_no_time_found_are_counted_as_not_recorded_with_no_wait(app, make, login_as):
+    clock.freeze(NOW)
+    caseworker = make.user("caseworker")
+    for i in range(6):
+        kid = make.child(registered_by=caseworker, found_place="police_station", found_at=NOW - timedelta(hours=10 + i))
+        if i:  # five registered before the question: no time found
+            kid.found_place, kid.found_at = "not_recorded", None
+    db.session.commit()
+    rows = report(login_as("oversight"), "found-waiting", RANGE)
+    assert rows == [[POLICE, "<5", "—", "0"], ["Not recorded", "5", "—", "5"]]
+    assert report(login_as("admin"), "found-waiting", RANGE) == [[POLICE, "1", "10", "0"],
+                                                                 ["Not recorded", "5", "—", "5"]]
