@@ -46,6 +46,7 @@ from ..referrals.models import (
 )
 from ..referrals.urgency import overdue_decision
 from ..referrals.services import may_list_referrals
+from .found import still_waiting
 from .scope import NOT_SHOWN, SMALL_COUNT, hides_small_counts, is_hidden, region_scope, shown_count
 
 HOLDING_STAGES = (SUBMITTED, ACCEPTED, APPROVED)
@@ -130,6 +131,16 @@ class Overview:
     stale: list[StaleShelter] = field(default_factory=list)
     stale_total: int = 0
     shortfalls: list[Shortfall] = field(default_factory=list)
+    # Children found who have not reached a bed, by kind of place (reports/found.py), at the top.
+    found_waiting: list = field(default_factory=list)
+
+    def longest_found_wait(self, row) -> str:
+        """The longest wait of children found at one kind of place, in hours; left out beside
+        a count shown as "<5", or of fewer than five timed waits (it would be one child's), or
+        when no time was recorded."""
+        if row.longest is None or is_hidden(row.count, self.reader) or is_hidden(row.timed, self.reader):
+            return NOT_SHOWN
+        return str(int(row.longest // 3600))
 
     def children(self, count: int) -> str:
         """A count of children as this reader may see it ("<5" to oversight for 1 to 4)."""
@@ -199,6 +210,7 @@ def situation(reader, at: datetime | None = None) -> Overview:
     regions = {r.id: r for r in db.session.scalars(
         select(Region).where(_in_scope(Region.id, scope)).order_by(Region.name))}
     overview = Overview(reader=reader, at=at)
+    overview.found_waiting = still_waiting(reader, at=at)
     overview.regions = _beds_by_region(regions, scope, at)
     overview.groups = _beds_by_group(scope, at)
     overview.placed = _placed_by_region(regions, scope)

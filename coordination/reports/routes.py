@@ -6,6 +6,7 @@ from ..forms import options
 from ..htmx import page_or_fragment
 from .. import csvfiles
 from . import charts, scope, services
+from . import found  # noqa: F401  (adds its reports to services.REPORTS)
 from .forms import ReportFilterForm
 
 bp = Blueprint("reports", __name__)
