@@ -3,18 +3,19 @@ import json
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, url_for
 from flask import request
+from markupsafe import Markup
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import availability
+from .. import availability, fragments
 from ..accounts.guard import POLL_HEADER
 from ..accounts.models import Region
 from ..clock import now
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import options
-from ..htmx import page_or_fragment, wants_fragment
+from ..htmx import fragment_response, page_or_fragment, page_response, wants_fragment
 from ..i18n import current_language, local_today, when
 from ..transactions import commit_keeping_loaded
 from . import operations, services
@@ -34,33 +35,68 @@ ID = "int(max=2147483647)"
 def board():
     """The board of the reader's own region unless they chose another, or all regions, a
     page at a time. A poll that names the version of the page it shows, when the page has
-    not changed since, costs one small statement and gets 204 (htmx swaps nothing)."""
+    not changed since, costs one small statement and gets 204 (htmx swaps nothing); a board
+    already drawn in this process for the same version is handed out again, not drawn."""
     at = now()
     form = BoardFilterForm(formdata=request.args, region=str(current_user.region_id))
     seen = request.headers.get(BOARD_VERSION_HEADER) if request.headers.get(POLL_HEADER) == "1" else None
-    if seen and _is_id(form.region.data):
+    drawn = fragments.kept("board")
+    version = None
+    if _is_id(form.region.data):
         form.region.validate_choice = False  # a region that names none shows no pool, and changes nothing
         if form.validate():
             f, number = _board_filter(form), form.page.data or 1
-            if _board_version(availability.board_state(f, number, at), f, number, at) == seen:
+            version = _board_version(availability.board_state(f, number, at), f, number, at)
+            if version == seen:
                 return _board_unchanged(at)
-        form.region.validate_choice = True
+            if wants_fragment() and (html := drawn.get(version)) is not None:
+                return fragment_response(_with_time_checked(html, at))
+        form = BoardFilterForm(formdata=request.args, region=str(current_user.region_id))  # checked whole, below
     regions = db.session.scalars(select(Region).order_by(Region.name)).all()
     form.region.choices = options([("", _("All regions"))] + [(str(r.id), r.local_name) for r in regions])
     if not form.validate():
-        return page_or_fragment("beds/board.html", "beds/_board.html", status=400, form=form, page=None,
-                                version="", refresh_seconds=current_app.config["BOARD_REFRESH_SECONDS"])
-    f, number = _board_filter(form), form.page.data or 1
-    page = availability.board(f, number, at)
-    return page_or_fragment("beds/board.html", "beds/_board.html", form=form, page=page,
-                            version=_board_version(availability.shown_state(page), f, number, at),
-                            refresh_seconds=current_app.config["BOARD_REFRESH_SECONDS"])
+        html = render_template("beds/_board.html", form=form, page=None, version="", filters={},
+                               refresh_seconds=current_app.config["BOARD_REFRESH_SECONDS"], checked="")
+        return _board_answer(form, Markup(html), status=400)
+    html = drawn.get(version) if version else None
+    if html is None:
+        f, number = _board_filter(form), form.page.data or 1
+        page = availability.board(f, number, at)
+        # The version of what was read, which a change since the statement above may have moved.
+        version = _board_version(availability.shown_state(page), f, number, at)
+        html = render_template("beds/_board.html", form=form, page=page, version=version, filters=_filters(f),
+                               refresh_seconds=current_app.config["BOARD_REFRESH_SECONDS"], checked=TIME_CHECKED)
+        drawn.keep(version, html)
+    return _board_answer(form, _with_time_checked(html, at))
+
+
+# Where the time of the check goes in a drawn board: the only part that is not the same
+# for every reader of one version.
+TIME_CHECKED = Markup("<!-- time checked -->")
+
+
+def _with_time_checked(html: str, at) -> Markup:
+    checked = Markup('<time id="board-checked" datetime="{}">{}</time>').format(at.isoformat(), when(at))
+    return Markup(html.replace(TIME_CHECKED, checked, 1))
+
+
+def _board_answer(form: BoardFilterForm, board_html: Markup, status: int = 200):
+    if wants_fragment():
+        return fragment_response(board_html, status)
+    return page_response(render_template("beds/board.html", form=form, board=board_html), status)
+
+
+def _filters(f: availability.BoardFilter) -> dict:
+    """The filters as the links to other pages carry them."""
+    given = {"region": f.region_id if f.region_id is not None else "", "sex": f.sex, "age": f.age,
+             "free": "y" if f.free_only else None}
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def _is_id(value: str | None) -> bool:
     """Empty (all regions) or a number a region's id could be; anything else is for the
     whole check of the filters to refuse."""
-    return not value or (value.isdigit() and int(value) <= 2**31 - 1)
+    return not value or (value.isdigit() and len(value) <= 10 and int(value) <= 2**31 - 1)
 
 
 def _board_filter(form: BoardFilterForm) -> availability.BoardFilter:

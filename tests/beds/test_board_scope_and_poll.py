@@ -83,15 +83,17 @@ def test_a_long_board_goes_out_a_page_at_a_time_with_links_to_the_next_and_back(
     body = first.get_data(as_text=True)
     assert len(listed(first)) == BOARD_PAGE
     assert f"Bed pools 1–{BOARD_PAGE}" in body
-    assert 'rel="next" href="/beds?page=2"' in body and 'rel="prev"' not in body
+    # The links name the region the page shows, the reader's own: a link to send on.
+    region = home["region"].id
+    assert f'rel="next" href="/beds?region={region}&amp;page=2"' in body and 'rel="prev"' not in body
 
-    second = reader.get("/beds?page=2")
+    second = reader.get(f"/beds?region={region}&page=2")
     assert listed(second) | listed(first) == {home["pool"].id} | {p.id for p in more}
     assert len(listed(second)) == 1
-    assert 'rel="prev" href="/beds?page=1"' in second.get_data(as_text=True)
+    assert f'rel="prev" href="/beds?region={region}&amp;page=1"' in second.get_data(as_text=True)
     assert 'rel="next"' not in second.get_data(as_text=True)
     # The page polls itself, not the first page.
-    assert 'hx-get="/beds?page=2"' in second.get_data(as_text=True)
+    assert 'hx-get="/beds?page=2"' in reader.get("/beds?page=2").get_data(as_text=True)
 
 
 def test_filters_keep_to_their_page_links(make, home, reader):
@@ -204,6 +206,52 @@ def test_a_shelter_or_region_renamed_draws_the_board_again(home, reader):
     db.session.commit()
     answer = poll(reader, "/beds", version)
     assert answer.status_code == 200 and "Shelter, renamed" in answer.get_data(as_text=True)
+
+
+# --- a board drawn once, handed out again --------------------------------------------------
+
+def test_a_board_already_drawn_is_handed_out_again_after_two_statements_with_its_own_time(
+        make, home, reader, login_as):
+    """A second reader who polls for the board another has just drawn gets the same rows
+    after the same two statements as an unchanged poll, with the time of their own check."""
+    clock.freeze(clock.now())
+    first = reader.get("/beds", htmx=True)
+    other = login_as(make.user("caseworker", organization=home["organization"]))
+    clock.freeze(clock.now() + timedelta(minutes=3))
+
+    answer, statements = statements_of(other, "/beds", "a version the board no longer has")
+
+    assert answer.status_code == 200 and listed(answer) == listed(first)
+    assert len(statements) == 2, "\n".join(statements)
+    assert version_of(answer) == version_of(first)
+    checked = re.search(r'<time id="board-checked" datetime="([^"]+)"', answer.get_data(as_text=True)).group(1)
+    assert checked == clock.now().isoformat()
+
+
+def test_a_board_drawn_for_one_role_is_not_handed_to_another(make, home, reader, login_as):
+    """The caseworker's board offers to refer a child; the guardianship officer's, drawn for
+    the same pools, language and day, must not."""
+    assert "Refer a child" in reader.get("/beds", htmx=True).get_data(as_text=True)
+    officer = login_as(make.user("guardianship", organization=make.organization(region=home["region"])))
+
+    answer = officer.get("/beds", htmx=True, headers={"X-Poll": "1"})
+
+    assert listed(answer) == {home["pool"].id}
+    assert "Refer a child" not in answer.get_data(as_text=True)
+
+
+def test_the_page_links_of_a_board_drawn_once_name_the_region_it_shows(make, home, reader, login_as):
+    """A reader whose own region is elsewhere, asking for the home region's board another
+    has just drawn, gets links that stay on the home region, not on their own."""
+    for _ in range(BOARD_PAGE):
+        make.pool(home["pool"].shelter)
+    reader.get("/beds", htmx=True)
+    elsewhere = home["elsewhere"].shelter
+    visitor = login_as(make.user("caseworker", organization=make.organization(region=elsewhere.region)))
+
+    body = visitor.get(f"/beds?region={home['region'].id}", htmx=True).get_data(as_text=True)
+
+    assert f'rel="next" href="/beds?region={home["region"].id}&amp;page=2"' in body
 
 
 @pytest.mark.parametrize("region", ["abc", "99999999999999999999", "-1"])
