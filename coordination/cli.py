@@ -20,6 +20,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(verify_audit_command)
     app.cli.add_command(audit_checkpoint_command)
     app.cli.add_command(anonymize_command)
+    app.cli.add_command(export_hsds_command)
+    app.cli.add_command(import_shelters_command)
 
 
 def _read_password() -> str:
@@ -303,3 +305,89 @@ def anonymize_command(ended_before) -> None:
     db.session.commit()
     click.echo(f"Anonymized {len(children)} child record(s) whose referrals all ended before "
                f"{ended_before:%Y-%m-%d}." + "".join(f"\n  {c.case_reference}" for c in children))
+
+
+@click.command("export-hsds")
+@click.argument("out", type=click.Path(path_type=Path))
+def export_hsds_command(out: Path) -> None:
+    """Write the directory of shelters, bed pools and free beds as HSDS 3.1 (Open Referral):
+    into OUT.zip when OUT ends in .zip, else into the directory OUT. No child data and no
+    shelter's address is ever in it (see coordination/directory/export.py)."""
+    from .directory.export import build_package
+
+    package = build_package()
+    db.session.rollback()
+    try:
+        written = package.write(out)
+    except OSError as error:
+        raise click.ClickException(f"The export could not be written to {out}: {error}") from None
+    tables = package.tables
+    click.echo(f"HSDS 3.1 written to {out} ({len(written)} file(s)): {len(tables['organization'])} organization(s), "
+               f"{len(tables['location'])} shelter(s), {len(tables['service'])} bed pool(s), "
+               f"{sum(int(c['available']) for c in tables['service_capacity'])} bed(s) free.")
+
+
+def _report_lines(report, done: bool) -> list[str]:
+    """The report as people read it: counts, then each addition and each update with its
+    fields before → after (an address only as "changed": it is for need-to-know readers)."""
+    add, update = ("added", "updated") if done else ("to add", "to update")
+    lines = [f"Organizations: {report.count('organization', 'add')} {add}."]
+    for kind, plural in (("shelter", "Shelters"), ("pool", "Pools")):
+        lines.append(f"{plural}: {report.count(kind, 'add')} {add}, {report.count(kind, 'update')} {update}, "
+                     f"{report.count(kind, 'unchanged')} unchanged.")
+    signs = {"add": "+", "update": "~"}
+    for change in report.changed:
+        detail = "; ".join(f"{name} {before!r} → {after!r}" for name, (before, after) in change.changes.items())
+        lines.append(f"  {signs[change.action]} {change.kind} {change.name} ({change.where})"
+                     + (f": {detail}" if detail else ""))
+    return lines
+
+
+@click.command("import-shelters")
+@click.argument("file", type=click.Path(exists=True, path_type=Path))
+@click.option("--as", "admin_email", required=True,
+              help="The email of the admin loading the registry: the audit trail records it as theirs.")
+@click.option("--dry-run", is_flag=True, help="List what would change and every problem; change nothing.")
+@click.option("--create-organizations", is_flag=True,
+              help="Register organizations the file names that do not exist yet (else they are errors).")
+def import_shelters_command(file: Path, admin_email: str, dry_run: bool, create_organizations: bool) -> None:
+    """Load shelters and bed pools from a registry: our CSV (one row per pool; see the README)
+    or an HSDS datapackage (a directory, its datapackage.json or a .zip) as export-hsds writes
+    it. All of it in one transaction, or nothing when any row has a problem; running the same
+    file again changes nothing."""
+    from flask_babel import force_locale
+
+    from .accounts.models import ADMIN
+    from .accounts.services import find_user_by_email
+    from .audit import services as audit
+    from .directory import registry
+    from .directory.services import load_registry
+
+    with force_locale("en"):
+        admin = find_user_by_email(admin_email)
+        if admin is None or admin.role != ADMIN or not admin.active:
+            raise click.ClickException(f"{admin_email} is not an active admin's account; give --as an admin's email.")
+        try:
+            source = registry.read(file)
+        except (OSError, UnicodeDecodeError, ValueError) as error:
+            raise click.ClickException(f"{file} cannot be read: {error}") from None
+        token = audit.act_as(audit.Actor(user_id=admin.id, organization_id=admin.organization_id,
+                                         client_address="import-shelters"))
+        try:
+            report = load_registry(source, admin, create_organizations=create_organizations)
+            lines = _report_lines(report, done=not dry_run and not report.problems)
+            if report.problems:
+                db.session.rollback()
+                click.echo("\n".join(lines))
+                click.echo(f"{len(report.problems)} problem(s); nothing was changed:", err=True)
+                for problem in report.problems:
+                    click.echo(f"  {problem}", err=True)
+                raise SystemExit(1)
+            if dry_run:
+                db.session.rollback()
+                click.echo("Dry run: nothing was changed.\n" + "\n".join(lines))
+                return
+            db.session.commit()
+        finally:
+            audit.reset(token)
+        click.echo(f"Loaded {file} as {admin.email}.\n" + "\n".join(lines))
