@@ -105,21 +105,44 @@ def record(action: str, object_type: str, object_id, details: dict | None = None
 # pools, and held only for the append itself, so a transaction holding the chain never
 # waits for a pool that another transaction, waiting for the chain, already holds.
 _PENDING = "audit_events_pending"
+# A savepoint is part of its transaction: what it records is linked at the transaction's
+# commit, never at the savepoint's (which would take the chain's lock before the row locks
+# that follow), and a savepoint rolled back takes back what it recorded.
+_AT_SAVEPOINTS = "audit_events_pending_at_savepoints"  # how many were pending when each began
 
 
 @sa_event.listens_for(Session, "before_commit")
 def _append_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: its events wait for the transaction's own commit
     events = session.info.pop(_PENDING, None)
     if events:
         session.flush()  # the transaction's own writes first, with their row locks
         _append(session, events)
 
 
+@sa_event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction) -> None:
+    if transaction.nested:
+        session.info.setdefault(_AT_SAVEPOINTS, {})[transaction] = len(session.info.get(_PENDING, ()))
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_savepoints_events(session: Session) -> None:
+    """A savepoint rolled back (one refused row of many) takes back what it recorded."""
+    savepoint = session.get_nested_transaction()
+    mark = session.info.get(_AT_SAVEPOINTS, {}).get(savepoint)
+    if mark is not None:
+        del session.info.get(_PENDING, [])[mark:]
+
+
 @sa_event.listens_for(Session, "after_transaction_end")
 def _forget_pending(session: Session, transaction) -> None:
     """A transaction that ends without committing (a refusal, an error) records nothing."""
+    session.info.get(_AT_SAVEPOINTS, {}).pop(transaction, None)
     if transaction.parent is None:
         session.info.pop(_PENDING, None)
+        session.info.pop(_AT_SAVEPOINTS, None)
 
 
 def _locked_head(session: Session) -> AuditHead | None:

@@ -9,6 +9,7 @@ already keep unique. Nothing is ever removed: shelters and pools that the file l
 stay as they are. Regions must exist (a typo must not found a region); organizations must
 exist unless `create_organizations` says to make the missing ones."""
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -197,8 +198,10 @@ def load_registry(registry: Registry, by: User, *, create_organizations: bool = 
     for row in registry.rows:
         loader.load(row)
     if report.changed and not report.problems:
-        audit.record("directory.import", "registry", registry.source[:100], {
-            kind: {action: report.count(kind, action) for action in ("add", "update", "unchanged")}
-            for kind in ("organization", "shelter", "pool")})
+        # The file's name as the object (an audit id holds 40 characters), its whole path in the details.
+        audit.record("directory.import", "registry", Path(registry.source).name[-40:], {
+            "source": registry.source[:500],
+            **{kind: {action: report.count(kind, action) for action in ("add", "update", "unchanged")}
+               for kind in ("organization", "shelter", "pool")}})
     db.session.flush()
     return report

@@ -4,7 +4,7 @@ hold. (What the key's holder can still do is caught by checkpoints: test_checkpo
 import threading
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event as sa_event, func, select, text
 
 from coordination.audit import services as audit
 from coordination.audit.models import AuditEvent, AuditHead
@@ -237,3 +237,44 @@ def test_behind_a_trusted_proxy_the_trail_records_the_clients_address(database_u
                 select(Event).where(Event.action == "login").order_by(Event.id.desc())).first()
             assert last_login.client_address == expected
             db.session.commit()
+
+
+def _statements_during(work) -> list[str]:
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    sa_event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        work()
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_a_savepoint_links_its_events_at_the_transactions_commit_not_its_own(app):
+    """Rows loaded one savepoint each (an import) take the chain's lock once, at the commit,
+    after every row lock; a savepoint rolled back takes back what it recorded."""
+    db.session.commit()
+
+    def work():
+        with db.session.begin_nested():
+            audit.record("test.kept", "thing", 1)
+        try:
+            with db.session.begin_nested():
+                audit.record("test.refused", "thing", 2)
+                raise ValueError("this row is refused")
+        except ValueError:
+            pass
+        with db.session.begin_nested():
+            audit.record("test.kept", "thing", 3)
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 0  # nothing linked yet
+        db.session.commit()
+
+    statements = _statements_during(work)
+
+    assert [(e.action, e.object_id) for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))] == [
+        ("test.kept", "1"), ("test.kept", "3")]
+    assert sum("audit_head" in s and s.lstrip().upper().startswith("SELECT") for s in statements) == 1
+    assert audit.verify_chain() == []

@@ -4,6 +4,7 @@ spec's (its validate_examples_json_schema.sh sets additionalProperties false eve
 and each CSV against the Tabular Data Package's table schemas: the header, required cells,
 types and formats, enums, unique ids and foreign keys (what `frictionless validate` checks)."""
 import copy
+import functools
 import csv
 import io
 import json
@@ -34,7 +35,9 @@ def _closed(schema):
     return schema
 
 
+@functools.cache
 def service_validator() -> Draft202012Validator:
+    """Built once per test process: checking the 50,000-line schema itself takes seconds."""
     # The compiled schemas declare no draft; the spec checks them with check-jsonschema,
     # which then takes the latest, 2020-12.
     schema = _closed(json.loads((HSDS / "compiled_service.json").read_text(encoding="utf-8")))

@@ -176,6 +176,7 @@ def test_the_audit_trail_says_who_loaded_the_registry(load, admin, country):
     assert {e.action for e in events} == {"shelter.create", "pool.create", "directory.import"}
     assert all(e.user_id == admin.id and e.client_address == "import-shelters" for e in events)
     assert events[-1].details["pool"] == {"add": 5, "update": 0, "unchanged": 0}
+    assert events[-1].object_id.startswith("registry-") and events[-1].details["source"].endswith(".csv")
 
 
 def test_missing_organizations_are_created_only_when_asked(load, country):
