@@ -59,6 +59,13 @@ def can(user, question: str) -> bool:
     }[question](user)
 
 
+def unread_badge(unread: int) -> str:
+    """The badge's number: "99+" past what unread_count counts to."""
+    from .notifications.services import UNREAD_SHOWN
+
+    return f"{UNREAD_SHOWN}+" if unread > UNREAD_SHOWN else str(unread)
+
+
 def _unread_notifications() -> int:
     from flask_login import current_user
 
@@ -70,6 +77,7 @@ def _unread_notifications() -> int:
 def register_templating(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["ago"] = i18n.ago
+    app.jinja_env.filters["unread_badge"] = unread_badge
     app.jinja_env.filters["day_and_time"] = i18n.day_and_time
     app.jinja_env.filters["until"] = i18n.until
     app.jinja_env.filters["since"] = waited_for

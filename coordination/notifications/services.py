@@ -116,9 +116,15 @@ def text_of(notification: Notification) -> str:
                             "due": when(referral.decision_due_at) if referral.decision_due_at else ""}
 
 
+UNREAD_SHOWN = 99  # the badge says "99+" beyond this: a count nobody reads to the last one
+
+
 def unread_count(user: User) -> int:
-    return db.session.scalar(select(func.count(Notification.id)).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None)))
+    """How many of `user`'s notifications are unread, counted no further than one past
+    UNREAD_SHOWN: every page's header asks, and a person away for a month may have thousands."""
+    unread = (select(Notification.id).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+              .limit(UNREAD_SHOWN + 1).subquery())
+    return db.session.scalar(select(func.count()).select_from(unread))
 
 
 def recent(user: User, limit: int = 100) -> list[Notification]:

@@ -291,6 +291,20 @@ def test_the_badge_answers_htmx_with_the_badge_alone(story):
     assert "every 30s" in text
 
 
+def test_a_badge_past_99_unread_says_99_plus_and_counts_no_further(story):
+    """Someone back from a month away sees "99+", not a count of every notice kept."""
+    from coordination.notifications.models import Notification
+
+    staff = story.staff.user
+    db.session.add_all(Notification(user_id=staff.id, text_key="account.sign_in_paused", params={}) for _ in range(99))
+    db.session.commit()
+    assert unread_badge(story.staff) == 99
+
+    db.session.add_all(Notification(user_id=staff.id, text_key="account.sign_in_paused", params={}) for _ in range(150))
+    db.session.commit()
+    assert '<span class="badge">99+<' in raw(story.staff.get("/notifications/count", htmx=True))
+
+
 def test_the_notifications_page_lists_case_references_and_never_child_names(story):
     referral_id = submit_through_the_page(story)
 
