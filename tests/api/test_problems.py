@@ -95,7 +95,8 @@ def test_a_refusal_reads_as_the_pages_own_words_in_russian(make, make_token):
     body = _is_problem(api.post(f"/api/v1/pools/{pool.id}/confirm", {"version": 7}, language="ru"), 409)
 
     assert body["title"] == "Изменено за это время"
-    assert body["detail"].startswith("Кто-то другой изменил")
+    assert body["detail"] == ("Пока вы просматривали эту группу мест, её изменил кто-то другой. "
+                              "Показаны текущие данные; ваши изменения не сохранены.")
 
 
 def test_the_pages_still_answer_errors_as_pages(login_as):
