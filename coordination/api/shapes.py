@@ -64,7 +64,7 @@ def child(c: Child, user, referral: Referral | None = None) -> dict:
              "languages": list(c.languages or []), "needs": list(c.needs or []), "region_id": c.region_id,
              "has_consent": c.has_consent}
     named = (referrals.can_see_child_name(user, referral) if referral is not None
-             else user.role == "caseworker" and user.organization_id == c.organization_id)
+             else referrals.works_with_children(user) and user.organization_id == c.organization_id)
     if named:
         shown.update(given_name=c.given_name, family_name=c.family_name)
     return shown

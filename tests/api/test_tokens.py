@@ -165,6 +165,16 @@ def test_a_session_cookie_opens_nothing_of_the_api(app, login_as):
     assert response.mimetype == "application/problem+json"
 
 
+def test_the_api_sets_no_cookie_and_lets_nothing_be_stored(make_token):
+    api, _token = make_token("caseworker")
+
+    response = api.get("/api/v1/pools")
+
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    assert response.headers["Cache-Control"] == "no-store"
+
+
 def test_too_many_requests_with_one_token_answer_429_with_retry_after(app, make_token):
     api, _token = make_token("caseworker")
     other, _other = make_token("caseworker")
