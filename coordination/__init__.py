@@ -73,6 +73,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .referrals.search_routes import bp as search_bp
     from .referrals.sibling_routes import bp as siblings_bp
     from .reports.routes import bp as reports_bp
+    from .api.routes import bp as api_bp
+    from .api.admin_routes import bp as api_tokens_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(core_bp)
@@ -86,12 +88,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(audit_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(api_tokens_bp)
+    app.register_blueprint(api_bp)
 
     from .errors import register_error_handlers
     from .security import register_security
     from .templating import register_templating
     from .cli import register_commands
     from .accounts.guard import register_session_guard
+    from .api.authentication import register_api_authentication
     from .notifications.sending import register_mail_sending
 
     register_error_handlers(app)
@@ -99,6 +104,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_templating(app)
     register_commands(app)
 
+    register_api_authentication(app)  # before the session guard: the API knows its caller by token
     register_session_guard(app)
     register_mail_sending(app)
 

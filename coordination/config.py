@@ -168,6 +168,8 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
         "RATELIMIT_KEY_PREFIX": environ.get("RATELIMIT_KEY_PREFIX", "coordination"),
         # Sign-in attempts one client address may make.
         "LOGIN_RATE_LIMIT": environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        # Requests one API token may make (api/routes.py).
+        "API_RATE_LIMIT": environ.get("API_RATE_LIMIT", "300 per minute"),
         # How long a submitted referral holds its bed before it expires (each step of the shelter
         # and guardianship holds it this long again), by the referral's urgency: routine, urgent,
         # emergency.

@@ -16,6 +16,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from .htmx import wants_fragment
+from .problems import is_api_request, problem
 
 # The element of every page (templates/base.html) where htmx puts an error's message.
 MESSAGE_AREA = "#messages"
@@ -71,7 +72,10 @@ class InvalidMove(DomainError):
 
 
 def _answer(page_template: str, message: str, status: int, headers=()):
-    """The error as a page, or for htmx as the message fragment aimed at the message area."""
+    """The error as a page, or for htmx as the message fragment aimed at the message area; under
+    /api/ as problem details (problems.py)."""
+    if is_api_request():
+        return problem(status, message, headers=headers)
     if wants_fragment():
         response = make_response(render_template("errors/_message.html", message=message, status=status), status)
         response.headers["HX-Retarget"] = MESSAGE_AREA
@@ -92,6 +96,10 @@ def _refusal(message: str, status: int, headers=()):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
+        if is_api_request():
+            problems = getattr(error, "problems", None)
+            return problem(error.status, error.message, kind=type(error).__name__,
+                           **({"errors": problems} if problems else {}))
         return _refusal(error.message, error.status)
 
     @app.errorhandler(CSRFError)
@@ -114,6 +122,12 @@ def register_error_handlers(app: Flask) -> None:
             413: _("What you sent is too large; nothing was changed."),
             429: _("Too many attempts from your address; wait a minute and try again."),
         }
+        if is_api_request():
+            messages.update({
+                401: _("Send a valid API token: Authorization: Bearer <token>."),
+                415: _("Send the request's body as JSON (Content-Type: application/json)."),
+                429: _("Too many requests with this API token; wait a minute and try again."),
+            })
         return _refusal(messages.get(error.code, error.description), error.code or 500, error.get_headers())
 
     @app.errorhandler(500)

@@ -18,11 +18,16 @@ SESSION_KEY = "language"
 
 def choose_language() -> str:
     """The signed-in person's own language; before sign-in, the one they picked on the
-    switcher, else the best of the browser's languages; Azerbaijani when nothing fits. When
+    switcher, else the best of the browser's languages; Azerbaijani when nothing fits. The API
+    answers in the best of the request's Accept-Language. When
     the database has failed (errors.server_error), the user is not asked for: knowing them
     takes the database."""
     if not has_request_context():  # CLI commands and services called directly
         return "en"
+    if request.path.startswith("/api/"):
+        # The API speaks the language each request asks for: a token's account is no person
+        # with a language of their own, and the API keeps no session.
+        return request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT_LANGUAGE
     from flask_login import current_user
 
     if (not g.get("database_failed") and current_user and current_user.is_authenticated

@@ -7,9 +7,13 @@ from coordination.accounts.models import ADMIN, CASEWORKER, GUARDIANSHIP, OVERSI
 from coordination.reports.routes import csv_endpoint
 from coordination.reports.services import REPORTS
 
-from .conftest import Client
+from coordination.api import tokens as api_tokens
+from coordination.extensions import db
+
+from .conftest import Client, _acting
 
 OK, LOGIN, FORBIDDEN, NOT_FOUND = "ok", "login", "403", "404"
+TOKEN = "token"  # 401 without a way to sign in: the API wants a bearer token, never a session
 ANON = "anonymous"
 ROLES = (ANON, CASEWORKER, SHELTER_STAFF, GUARDIANSHIP, OVERSIGHT, ADMIN)
 
@@ -30,6 +34,9 @@ REFERRAL = row(oversight=NOT_FOUND, admin=NOT_FOUND)
 # Whoever may see the child's name (caseworkers of its organization, shelter staff who
 # accepted the child, the region's guardianship); never oversight or admin.
 CHILD_NAME = row(oversight=NOT_FOUND, admin=NOT_FOUND)
+# The API (/api/v1) knows its callers by their tokens only: a signed-in session opens none of it.
+# Who may do what there with which token is in tests/api/.
+API = row(anonymous=TOKEN, caseworker=TOKEN, shelter_staff=TOKEN, guardianship=TOKEN, oversight=TOKEN, admin=TOKEN)
 
 # (endpoint, method) -> who gets what. The subjects are related to the world's records:
 # the caseworker's organization referred the child, the shelter staff run the pool, the
@@ -99,6 +106,13 @@ TABLE = {
     # One CSV download per report, each /reports/<report>.csv.
     **{(f"reports.{csv_endpoint(key)}", "GET"): READERS_OF_AGGREGATES for key in REPORTS},
     ("audit.export", "GET"): row(caseworker=FORBIDDEN, shelter_staff=FORBIDDEN, guardianship=FORBIDDEN),
+    # Admins make and revoke API tokens.
+    ("api_tokens.index", "GET"): ADMINS,
+    ("api_tokens.new", "GET"): ADMINS,
+    ("api_tokens.new", "POST"): ADMINS,
+    ("api_tokens.revoke", "POST"): ADMINS,
+    # The API's description is public; everything else in it needs a token.
+    ("api.openapi_document", "GET"): row(anonymous=OK),
 }
 ADMIN_ENDPOINTS = None  # every admin.* route: admins only (checked against the url map below)
 
@@ -108,6 +122,8 @@ def expected_for(endpoint: str, method: str):
         return TABLE[(endpoint, method)]
     if endpoint.startswith("admin."):
         return ADMINS
+    if endpoint.startswith("api."):
+        return API
     return None
 
 
@@ -127,9 +143,13 @@ def world(app, make):
         OVERSIGHT: make.user(OVERSIGHT),
         ADMIN: make.user(ADMIN),
     }
+    with _acting(people[ADMIN]):
+        token, _secret = api_tokens.create_token(people[ADMIN], "Case system", shelter_org.id, SHELTER_STAFF,
+                                                 ["beds:read"], None)
+    db.session.commit()
     ids = {"shelter_id": shelter.id, "pool_id": pool.id, "child_id": child.id, "referral_id": referral.id,
            "action": "accept", "organization_id": shelter_org.id, "region_id": shelter.region_id,
-           "user_id": caseworker.id, "filename": "app.css"}
+           "user_id": caseworker.id, "filename": "app.css", "token_id": token.id}
     return people, ids
 
 
@@ -139,6 +159,8 @@ def classify(response) -> str:
     location = response.headers.get("Location", "") or response.headers.get("HX-Redirect", "")
     if status in (301, 302, 303, 401) and location.startswith("/login"):
         return LOGIN
+    if status == 401 and response.headers.get("WWW-Authenticate", "").startswith("Bearer"):
+        return TOKEN
     if status == 403:
         return FORBIDDEN
     if status == 404:

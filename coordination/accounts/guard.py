@@ -39,6 +39,8 @@ def register_session_guard(app: Flask) -> None:
     def require_login():
         if request.endpoint in PUBLIC_ENDPOINTS:
             return None
+        if request.path.startswith("/api/"):
+            return None  # no session there: each request brings its token (api/authentication.py)
         if not current_user.is_authenticated:
             return _to_login()
         idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])

@@ -52,6 +52,9 @@ class Organization(db.Model):
     kind: Mapped[str] = mapped_column(String(20))
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # When it last changed (its activation above all: a deactivated organization's shelters
+    # leave the bed board), for the API's "what changed since" (api/reads.py).
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
 
     region: Mapped[Region] = relationship()
 
@@ -90,6 +93,9 @@ class User(UserMixin, db.Model):
     # The kinds of e-mail (notifications/mail.py, MAIL_KINDS) this person turned off on the
     # account page; every other kind that needs them to act comes by e-mail too.
     mail_turned_off: Mapped[list] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    # The account an API token acts through (api/tokens.py), never a person: it has no usable
+    # password, cannot sign in to the pages, and is told nothing (notifications.notify).
+    api_account: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     organization: Mapped[Organization] = relationship()
 

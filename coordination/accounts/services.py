@@ -115,7 +115,7 @@ def authenticate(email: str, password: str, address: str) -> User:
     from any other address still signs in, so nobody can lock the owner out by guessing.
     Every attempt is in the audit trail."""
     user = find_user_by_email(email)
-    if user is None:
+    if user is None or user.api_account:  # an API token's account is nobody to sign in as
         spend_as_long_as_a_check(password)
         audit.record("login.failed", "user", "", {"email": folded_email(email)[:254], "why": "unknown email"})
         raise LoginRefused

@@ -400,10 +400,18 @@ def create_account(email: str, name: str, role: str, organization_id: int) -> tu
     return user, temporary
 
 
+def _refuse_api_account(user: User) -> None:
+    """An API token's account is changed only with its token (revoked on the API tokens page),
+    so that it never gets a password, another role or another organization than the token's."""
+    if user.api_account:
+        raise NotAllowed(_("This is the account of an API token; manage it on the API tokens page."))
+
+
 def update_user(user: User, by: User, name: str, role: str, organization_id: int, active: bool) -> User:
     """Change a person's name, role, organization or whether they may sign in. An admin
     cannot change their own role or deactivate themselves (there must always be someone
     left to administer); moving someone to a deactivated organization is refused."""
+    _refuse_api_account(user)
     name = _text(name, 200, _("Give the person's name."))
     role = _role(role)
     organization = _organization(organization_id, current_id=user.organization_id)
@@ -425,6 +433,7 @@ def deactivate_user(user: User, by: User) -> User:
     account stays, with everything it did. Nobody deactivates themselves."""
     if user.id == by.id:
         raise NotAllowed(_("You cannot deactivate yourself; ask another administrator."))
+    _refuse_api_account(user)
     if not user.active:
         return user
     user.active = False
@@ -436,6 +445,7 @@ def deactivate_user(user: User, by: User) -> User:
 
 def reactivate_user(user: User) -> User:
     """The person may sign in again (their old sessions stay ended)."""
+    _refuse_api_account(user)
     if user.active:
         return user
     user.active = True
@@ -450,6 +460,7 @@ def reset_user_password(user: User, by: User) -> str:
     Admins change their own password on their account page, which asks for the current one."""
     if user.id == by.id:
         raise NotAllowed(_("Change your own password on your account page; a reset is for other people."))
+    _refuse_api_account(user)
     return accounts.reset_password(user)
 
 
@@ -464,7 +475,8 @@ def unlock_user(user: User) -> User:
 
 
 def users_query(organization_id: int | None = None, role: str | None = None) -> Select:
-    query = (select(User).options(joinedload(User.organization))
+    # API tokens' accounts are listed with their tokens (/admin/api-tokens), not as people.
+    query = (select(User).options(joinedload(User.organization)).where(User.api_account.is_(False))
              .order_by(User.active.desc(), User.name, User.id))
     if organization_id is not None:
         query = query.where(User.organization_id == organization_id)

@@ -106,6 +106,9 @@ SENTENCES = {
                               "the child must move out"),
     "audit.checkpoint": _l("%(actor)s made a checkpoint of the audit trail"),
     "audit.export": _l("%(actor)s downloaded the audit trail as a spreadsheet (CSV)"),
+    "api_token.created": _l("%(actor)s made %(object)s (%(role)s)"),
+    "api_token.revoked": _l("%(actor)s revoked %(object)s"),
+    "api.request": _l("%(actor)s called the API with %(object)s"),
 }
 UNKNOWN = _l("%(actor)s: “%(action)s” on %(object)s")
 
@@ -148,13 +151,15 @@ ACTIONS = {
     "referral.emergency_approved": _l("Emergency placement approved"),
     "referral.moving_out": _l("Emergency placement rejected"),
     "audit.checkpoint": _l("Audit checkpoint made"), "audit.export": _l("Audit trail downloaded"),
+    "api_token.created": _l("API token made"), "api_token.revoked": _l("API token revoked"),
+    "api.request": _l("API request"),
 }
 
 # The kinds of record events are about, as the filter offers them.
 OBJECTS = {
     "child": _l("Child"), "referral": _l("Referral"), "user": _l("Person"), "organization": _l("Organization"),
     "region": _l("Region"), "shelter": _l("Shelter"), "bed_pool": _l("Bed pool"),
-    "role_policy": _l("Sign-in rule"), "audit_head": _l("Audit trail"),
+    "role_policy": _l("Sign-in rule"), "audit_head": _l("Audit trail"), "api_token": _l("API token"),
 }
 
 # Whom an escalation told (besides the referring caseworker), by the step's audience.
@@ -327,6 +332,8 @@ class _Reader:
             return Part(word(oid))
         if kind == "audit_head":
             return Part(_("the audit trail"))
+        if kind == "api_token":
+            return Part(_("the API token no. %(id)s", id=oid), trail)
         if kind == "page":
             return Part(str(PAGES.get(oid, oid)))
         return Part(f"{kind} {oid}".strip(), trail)
@@ -405,6 +412,11 @@ class _Reader:
             lines.append(_("Addresses no longer paused: %(count)s", count=details["unpaused"]))
         if event.action == "user.sign_in_paused" and details.get("until"):
             lines.append(_("Paused until %(time)s (UTC)", time=str(details["until"])[:16].replace("T", " ")))
+        if event.action == "api.request" and details.get("method"):
+            lines.append(_("%(method)s %(path)s, answered %(status)s", method=details.get("method"),
+                           path=details.get("path", ""), status=details.get("status", "?")))
+        if event.action == "api_token.created" and isinstance(details.get("scopes"), list):
+            lines.append(_("May: %(scopes)s", scopes=", ".join(str(s) for s in details["scopes"])))
         if event.action == "audit.export" and isinstance(details.get("filters"), dict):
             shown = "; ".join(f"{FILTER_LABELS.get(k, k)}: {self.filter_value(k, v)}"
                               for k, v in details["filters"].items())

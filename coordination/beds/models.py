@@ -35,6 +35,8 @@ class Shelter(db.Model):
     languages_unmapped: Mapped[list[str]] = mapped_column(JSON, default=list)
     services: Mapped[list[str]] = mapped_column(JSON, default=list)
     accessibility: Mapped[str] = mapped_column(Text, default="")
+    # When any of the above last changed, for the API's "what changed since" (api/reads.py).
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
 
     organization: Mapped[Organization] = relationship()
     region: Mapped[Region] = relationship()
@@ -79,6 +81,10 @@ class BedPool(db.Model):
     held: Mapped[int] = mapped_column(Integer, default=0)
     last_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # When any count or the pool itself last changed, holds included (which do not move
+    # `version`): every UPDATE of the row sets it, Core statements too (onupdate), for the
+    # API's "what changed since" (api/reads.py).
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now, index=True)
 
     # Holds past their deadline that expire-holds has not closed yet. They no longer count
     # against availability; loaded with beds.services.with_live_holds, 0 otherwise.

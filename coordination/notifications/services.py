@@ -75,8 +75,10 @@ def notify(users, referral, key: str, params: dict | None = None) -> None:
     CHILD_TEXTS, whose params carry the case reference), in the app, and by e-mail too when
     it needs them to act and they want that kind (notifications/mail.py)."""
     at = now()
+    # An API token's account reads no notifications and has no mailbox: the system it serves
+    # follows the referral through the API.
     told = [(user, Notification(user_id=user.id, referral_id=referral.id if referral is not None else None, text_key=key, created_at=at,
-                                params=params)) for user in users]
+                                params=params)) for user in users if not user.api_account]
     db.session.add_all(notification for _user, notification in told)
     mail.queue_mail(told, key, at)
 

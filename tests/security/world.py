@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 from coordination import clock
 from coordination.accounts.models import Organization, User
+from coordination.api import tokens as api_tokens
 from coordination.beds.models import BedPool, Shelter
 from coordination.extensions import db
 from coordination.notifications.models import Notification
@@ -60,6 +61,9 @@ class World:
     rival_shelter: Shelter | None = None
     child_without_consent: Child | None = None
     child_unreferred: Child | None = None
+    # API tokens of the shelter's organization (shelter staff) and of the referring one
+    # (caseworker), by role, each with its secret: (ApiToken, secret).
+    api_tokens: dict = field(default_factory=dict)
     _n: int = 0
 
     def person(self, role: str, organization: Organization, name: str | None = None, **values) -> User:
@@ -84,6 +88,7 @@ class World:
             "child_id": [c.id for c in self.children],
             "referral_id": [r.id for r in self.all_referrals()],
             "notification_id": list(db.session.scalars(db.select(Notification.id))),
+            "token_id": [token.id for token, _secret in self.api_tokens.values()],
         }
 
     def consistent_records(self) -> list[dict[str, int]]:
@@ -205,6 +210,12 @@ def build_world(make, statuses=STATUSES) -> World:
     w.rival_child = make.child(registered_by=w.users["rival_caseworker"], given_name="Rival", family_name="Child")
     w.children.append(w.rival_child)
     w.rival_referral = w._refer(w.users["rival_caseworker"], w.rival_child, w.rival_pool, "accepted")
+
+    with _acting(w.users["admin"]):
+        for role, organization in (("shelter_staff", operator), ("caseworker", referring)):
+            w.api_tokens[role] = api_tokens.create_token(w.users["admin"], f"{role} system", organization.id, role,
+                                                         list(api_tokens.SCOPES_BY_ROLE[role]), None)
+    db.session.commit()
 
     # One notification read, the rest unread.
     first = db.session.scalar(db.select(Notification).order_by(Notification.id))
