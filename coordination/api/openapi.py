@@ -249,6 +249,17 @@ def document() -> dict:
             "/referrals/{referral_id}/moves": {"parameters": [referral_id], "post": _operation(
                 "Make a move of the referral", "referrals:write", _json(_ref("Referral"), "The referral after it."),
                 WRITE_PROBLEMS, body="MoveInput")},
+            "/hsds/services": {"get": _operation(
+                "The directory as HSDS 3.1 services", "beds:read", _json(
+                    {"type": "array", "items": {"type": "object"}},
+                    "Each bed pool as an Open Referral HSDS 3.1 service (schema/compiled/service.json of the "
+                    "specification), with its organization, location and service_capacity nested. No child "
+                    "data and no shelter's address."))},
+            "/hsds/datapackage.zip": {"get": _operation(
+                "The directory as an HSDS 3.1 Tabular Data Package", "beds:read", {
+                    "description": "datapackage.json, one CSV a table and services.json, zipped.",
+                    "content": {"application/zip": {"schema": {"type": "string",
+                                                               "contentMediaType": "application/zip"}}}})},
         },
         "components": {
             "securitySchemes": {"bearer": {

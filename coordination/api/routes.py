@@ -11,6 +11,7 @@ from ..accounts.models import Region
 from ..beds import operations as bed_operations, services as beds
 from ..beds.forms import AdjustCountForm, ConfirmCountsForm, SetCountsForm
 from ..clock import now
+from ..directory.export import build_package
 from ..errors import Conflict, DomainError
 from ..extensions import csrf, db, limiter
 from ..forms import options, report_problems
@@ -324,3 +325,23 @@ def move(referral_id: int):
         raise
     db.session.commit()
     return _referral_answer(_referral_or_404(referral_id))
+
+
+# --- the directory, as Open Referral's HSDS 3.1 ----------------------------------------------
+
+@bp.get("/hsds/services")
+@requires(BEDS_READ)
+def hsds_services():
+    """Every bed pool as an HSDS 3.1 service, its organization, shelter and free beds nested
+    (coordination/directory/export.py: no child data, no shelter's address)."""
+    return jsonify(build_package().services)
+
+
+@bp.get("/hsds/datapackage.zip")
+@requires(BEDS_READ)
+def hsds_datapackage():
+    """The same directory as an HSDS Tabular Data Package: datapackage.json, a CSV a table
+    and services.json, as `flask export-hsds` writes it."""
+    package = build_package()
+    return current_app.response_class(package.zip_bytes(), mimetype="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="hsds-{package.made_at:%Y-%m-%d}.zip"'})

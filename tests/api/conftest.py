@@ -47,6 +47,9 @@ def check_documented(app, method: str, path: str, response) -> None:
     content = operation["responses"][key].get("content", {})
     mimetype = response.mimetype
     assert mimetype in content, f"{method} {template} {status}: {mimetype} is not documented ({list(content)})"
+    if not mimetype.endswith("json"):  # a file to download (the HSDS zip): its own tests look inside
+        assert response.get_json(silent=True) is None
+        return
     registry = Registry().with_resource(DOCUMENT_URI, Resource.from_contents(document,
                                                                              default_specification=DRAFT202012))
     schema = content[mimetype]["schema"]
