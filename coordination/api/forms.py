@@ -38,7 +38,10 @@ def json_body() -> dict:
     refuse one in a form field (security.refuse_nul_characters): PostgreSQL cannot store it."""
     if request.mimetype != "application/json":
         abort(415)
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes: no real body is
+        abort(400)
     if not isinstance(body, dict) or _holds_nul(body):
         abort(400)
     return body

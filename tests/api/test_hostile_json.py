@@ -127,3 +127,13 @@ def test_a_nul_anywhere_in_a_body_is_refused_whole_and_changes_nothing(app, make
         assert response.mimetype == "application/problem+json"
     assert snapshot() == before
 
+
+@pytest.mark.parametrize("raw", ["[" * 100_000, '{"a":' * 50_000 + "1" + "}" * 50_000])
+def test_a_body_nested_deeper_than_the_parser_goes_answers_400(app, make, raw):
+    world = build_world(make, statuses=())
+    api = _client(app, world, "caseworker")
+
+    response = api.request("POST", "/api/v1/referrals", raw=raw)
+
+    assert response.status_code == 400
+    assert response.get_json()["type"] == "urn:coordination:problem:bad-request"
