@@ -155,9 +155,35 @@ def _package_files(path: Path) -> dict[str, str]:
     return {p.name: p.read_text(encoding="utf-8-sig") for p in folder.glob("*.csv")}
 
 
+# The columns read_hsds cannot do without, in each table that is there at all.
+KEY_COLUMNS = {"organization": ("id",), "location": ("id",), "service": ("id",), "unit": ("id",),
+               "taxonomy": ("id",), "taxonomy_term": ("id",), "service_capacity": ("service_id",),
+               "service_at_location": ("service_id", "location_id")}
+
+
+def _file_of(resource: str) -> str:
+    return hsds.path_of(resource) if resource in hsds.RESOURCES else f"{resource}es.csv"
+
+
 def _table(files: dict[str, str], resource: str) -> list[dict]:
-    text = files.get(hsds.path_of(resource) if resource in hsds.RESOURCES else f"{resource}es.csv")
+    text = files.get(_file_of(resource))
     return list(csv.DictReader(io.StringIO(text))) if text else []
+
+
+def _lacking_key_columns(files: dict[str, str]) -> list[RowProblem]:
+    """A table of the package without a column that links its rows (another publisher's, or
+    one cut short): named as the CSV's header problem is, rather than read as empty cells."""
+    problems = []
+    for resource, columns in KEY_COLUMNS.items():
+        text = files.get(_file_of(resource))
+        if not text:
+            continue
+        header = next(csv.reader(io.StringIO(text)), [])
+        missing = [column for column in columns if column not in header]
+        if missing:
+            problems.append(RowProblem(f"{_file_of(resource)} row 1", None, _(
+                "The header lacks the columns %(columns)s.", columns=", ".join(missing))))
+    return problems
 
 
 def read_hsds(path: Path) -> Registry:
@@ -170,6 +196,9 @@ def read_hsds(path: Path) -> Registry:
     if hsds.path_of("service") not in files:
         registry.problems.append(RowProblem(str(path), None, _(
             "No %(file)s here: this is not an HSDS datapackage.", file=hsds.path_of("service"))))
+        return registry
+    registry.problems.extend(_lacking_key_columns(files))
+    if registry.problems:
         return registry
     organizations = {r["id"]: r for r in _table(files, "organization")}
     locations = {r["id"]: r for r in _table(files, "location")}
