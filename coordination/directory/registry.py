@@ -148,9 +148,12 @@ def read_csv(text: str, source: str) -> Registry:
 def _package_files(path: Path) -> dict[str, str]:
     """The CSVs of a datapackage, by file name, from a directory, its datapackage.json or a zip."""
     if path.suffix.lower() == ".zip":
-        with zipfile.ZipFile(path) as archive:
-            return {Path(name).name: archive.read(name).decode("utf-8-sig")
-                    for name in archive.namelist() if name.endswith(".csv")}
+        try:
+            with zipfile.ZipFile(path) as archive:
+                return {Path(name).name: archive.read(name).decode("utf-8-sig")
+                        for name in archive.namelist() if name.endswith(".csv")}
+        except zipfile.BadZipFile as error:  # a ValueError is what the command reports as unreadable
+            raise ValueError(str(error)) from None
     folder = path.parent if path.is_file() else path
     return {p.name: p.read_text(encoding="utf-8-sig") for p in folder.glob("*.csv")}
 

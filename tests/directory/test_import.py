@@ -240,6 +240,17 @@ def test_an_hsds_export_loads_into_an_empty_database_and_exports_the_same(app, l
     assert load(tmp_path / "hsds.zip").output.count("unchanged") == 2  # and again: nothing to change
 
 
+def test_a_file_named_zip_that_is_not_one_is_said_to_be_unreadable(load, tmp_path):
+    path = tmp_path / "registry.zip"
+    path.write_bytes(b"organization,region\n")
+
+    result = load(path)
+
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit), result.exception  # a message, not a traceback
+    assert "registry.zip cannot be read: File is not a zip file" in result.output
+
+
 @pytest.mark.parametrize("tables, problem", [
     ({"services.csv": "name\nBeds\n"}, "services.csv row 1: The header lacks the columns id."),
     ({"services.csv": "id,name\n1,Beds\n", "service_at_location.csv": "service,location\n1,2\n"},
