@@ -112,11 +112,21 @@ def _parse(where: str, values: dict[str, str], problems: list[RowProblem]) -> Re
         languages=languages, status=status, organization_kind=kind)
 
 
+def _delimiter(text: str) -> str:
+    """What separates the cells: a comma, or the semicolon that spreadsheets write where the
+    comma is the decimal sign (Azerbaijani and Russian settings among them), or a tab: the
+    one that makes the most of the header's names ours."""
+    first = text.split("\n", 1)[0]
+    known = set(COLUMNS + OPTIONAL)
+    return max((",", ";", "\t"), key=lambda sign: sum(name.strip().lower() in known for name in first.split(sign)))
+
+
 def read_csv(text: str, source: str) -> Registry:
     """Our registry CSV: a header row naming the columns (any order, any case), then one row
     per pool. Rows are numbered as a spreadsheet shows them: the header is row 1."""
     registry = Registry(source)
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    text = text.lstrip("\ufeff")
+    reader = csv.DictReader(io.StringIO(text), delimiter=_delimiter(text))
     header = [name.strip().lower() for name in (reader.fieldnames or [])]
     missing = [column for column in REQUIRED if column not in header]
     unknown = [name for name in header if name and name not in COLUMNS + OPTIONAL]

@@ -271,3 +271,20 @@ def test_a_datapackage_whose_tables_lack_their_key_columns_names_them(load, tmp_
     assert result.exit_code == 1
     assert isinstance(result.exception, SystemExit), result.exception
     assert problem in result.output
+
+
+@pytest.mark.parametrize("sign", [";", "\t"])
+def test_a_registry_saved_by_a_spreadsheet_with_semicolons_or_tabs_loads(load, country, tmp_path, sign):
+    """A spreadsheet set to Azerbaijani or Russian, where the comma is the decimal sign, saves
+    "CSV" with semicolons (and a BOM, and Windows line ends): a ministry's file as it comes."""
+    regions, organizations = country
+    rows = [["organization", "region", "shelter", "pool", "admits", "min_age", "max_age", "capacity"],
+            [organizations[0].name, regions[0].code, "Round House", "Girls 12–17", "female", "12", "17", "6"]]
+    path = tmp_path / "registry.csv"
+    path.write_bytes(("\ufeff" + "".join(sign.join(row) + "\r\n" for row in rows)).encode("utf-8"))
+
+    result = load(path)
+
+    assert result.exit_code == 0, result.output
+    pool = db.session.scalars(select(BedPool)).one()
+    assert (pool.shelter.name, pool.label, pool.capacity) == ("Round House", "Girls 12–17", 6)
