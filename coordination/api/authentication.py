@@ -93,8 +93,8 @@ def record_use(response):
 
 def rate_key() -> str:
     """What the API's rate limit counts by: the token presented, when it is one of ours (by
-    its id, so the limiter's storage never holds a secret), else the client's address. A
+    its hash, so the limiter's storage never holds a secret), else the client's address. A
     made-up token counts as none: were each counted on its own, a new one a request would
     never be limited."""
     token = presented_token()
-    return f"api-token:{token.id}" if token is not None else f"api-address:{request.remote_addr}"
+    return f"api-token:{token.secret_hash}" if token is not None else f"api-address:{request.remote_addr}"
