@@ -26,13 +26,21 @@ def presented_secret() -> str | None:
     return secret.strip() if scheme.lower() == "bearer" and secret.strip() else None
 
 
+def presented_token():
+    """The token whose secret this request presents, or None: looked up once a request (the
+    rate limiter asks first, then authentication)."""
+    if "api_presented_token" not in g:
+        secret = presented_secret()
+        g.api_presented_token = tokens.find_token(secret) if secret else None
+    return g.api_presented_token
+
+
 def register_api_authentication(app: Flask) -> None:
     @app.before_request
     def authenticate_api_request():
         if not is_api_request() or request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS:
             return None  # not the API; or an address it does not have (404, 405): nothing to guard
-        secret = presented_secret()
-        token = tokens.find_token(secret) if secret else None
+        token = presented_token()
         if token is None:
             return problem(401, _("Send a valid API token: Authorization: Bearer <token>."), headers=[CHALLENGE])
         g.api_token = token  # even when refused below: the attempt is recorded (record_use)
@@ -84,7 +92,9 @@ def record_use(response):
 
 
 def rate_key() -> str:
-    """What the API's rate limit counts by: the token presented (by its hash, so the limiter's
-    storage never holds a secret), or the client's address when none is."""
-    secret = presented_secret()
-    return f"api-token:{tokens.secret_hash(secret)}" if secret else f"api-address:{request.remote_addr}"
+    """What the API's rate limit counts by: the token presented, when it is one of ours (by
+    its hash, so the limiter's storage never holds a secret), else the client's address. A
+    made-up token counts as none: were each counted on its own, a new one a request would
+    never be limited."""
+    token = presented_token()
+    return f"api-token:{token.secret_hash}" if token is not None else f"api-address:{request.remote_addr}"

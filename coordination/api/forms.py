@@ -16,12 +16,33 @@ MAX_LIMIT = 500
 DEFAULT_LIMIT = 100
 
 
+def _holds_nul(body) -> bool:
+    """Whether a NUL character is in any key or string of the body, however deeply nested
+    (walked without recursion: the parser allows nesting deeper than Python's stack)."""
+    waiting = [body]
+    while waiting:
+        value = waiting.pop()
+        if isinstance(value, str) and "\x00" in value:
+            return True
+        if isinstance(value, dict):
+            waiting.extend(value.keys())
+            waiting.extend(value.values())
+        elif isinstance(value, list):
+            waiting.extend(value)
+    return False
+
+
 def json_body() -> dict:
-    """The request's body, which must be a JSON object (415 for another type, 400 if unreadable)."""
+    """The request's body, which must be a JSON object (415 for another type, 400 if unreadable).
+    A NUL character anywhere in it (JSON writes it \\u0000) is refused whole (400), as the pages
+    refuse one in a form field (security.refuse_nul_characters): PostgreSQL cannot store it."""
     if request.mimetype != "application/json":
         abort(415)
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes: no real body is
+        abort(400)
+    if not isinstance(body, dict) or _holds_nul(body):
         abort(400)
     return body
 

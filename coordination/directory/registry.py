@@ -112,11 +112,21 @@ def _parse(where: str, values: dict[str, str], problems: list[RowProblem]) -> Re
         languages=languages, status=status, organization_kind=kind)
 
 
+def _delimiter(text: str) -> str:
+    """What separates the cells: a comma, or the semicolon that spreadsheets write where the
+    comma is the decimal sign (Azerbaijani and Russian settings among them), or a tab: the
+    one that makes the most of the header's names ours."""
+    first = text.split("\n", 1)[0]
+    known = set(COLUMNS + OPTIONAL)
+    return max((",", ";", "\t"), key=lambda sign: sum(name.strip().lower() in known for name in first.split(sign)))
+
+
 def read_csv(text: str, source: str) -> Registry:
     """Our registry CSV: a header row naming the columns (any order, any case), then one row
     per pool. Rows are numbered as a spreadsheet shows them: the header is row 1."""
     registry = Registry(source)
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    text = text.lstrip("\ufeff")
+    reader = csv.DictReader(io.StringIO(text), delimiter=_delimiter(text))
     header = [name.strip().lower() for name in (reader.fieldnames or [])]
     missing = [column for column in REQUIRED if column not in header]
     unknown = [name for name in header if name and name not in COLUMNS + OPTIONAL]
@@ -148,16 +158,45 @@ def read_csv(text: str, source: str) -> Registry:
 def _package_files(path: Path) -> dict[str, str]:
     """The CSVs of a datapackage, by file name, from a directory, its datapackage.json or a zip."""
     if path.suffix.lower() == ".zip":
-        with zipfile.ZipFile(path) as archive:
-            return {Path(name).name: archive.read(name).decode("utf-8-sig")
-                    for name in archive.namelist() if name.endswith(".csv")}
+        try:
+            with zipfile.ZipFile(path) as archive:
+                return {Path(name).name: archive.read(name).decode("utf-8-sig")
+                        for name in archive.namelist() if name.endswith(".csv")}
+        except zipfile.BadZipFile as error:  # a ValueError is what the command reports as unreadable
+            raise ValueError(str(error)) from None
     folder = path.parent if path.is_file() else path
     return {p.name: p.read_text(encoding="utf-8-sig") for p in folder.glob("*.csv")}
 
 
+# The columns read_hsds cannot do without, in each table that is there at all.
+KEY_COLUMNS = {"organization": ("id",), "location": ("id",), "service": ("id",), "unit": ("id",),
+               "taxonomy": ("id",), "taxonomy_term": ("id",), "service_capacity": ("service_id",),
+               "service_at_location": ("service_id", "location_id")}
+
+
+def _file_of(resource: str) -> str:
+    return hsds.path_of(resource) if resource in hsds.RESOURCES else f"{resource}es.csv"
+
+
 def _table(files: dict[str, str], resource: str) -> list[dict]:
-    text = files.get(hsds.path_of(resource) if resource in hsds.RESOURCES else f"{resource}es.csv")
+    text = files.get(_file_of(resource))
     return list(csv.DictReader(io.StringIO(text))) if text else []
+
+
+def _lacking_key_columns(files: dict[str, str]) -> list[RowProblem]:
+    """A table of the package without a column that links its rows (another publisher's, or
+    one cut short): named as the CSV's header problem is, rather than read as empty cells."""
+    problems = []
+    for resource, columns in KEY_COLUMNS.items():
+        text = files.get(_file_of(resource))
+        if not text:
+            continue
+        header = next(csv.reader(io.StringIO(text)), [])
+        missing = [column for column in columns if column not in header]
+        if missing:
+            problems.append(RowProblem(f"{_file_of(resource)} row 1", None, _(
+                "The header lacks the columns %(columns)s.", columns=", ".join(missing))))
+    return problems
 
 
 def read_hsds(path: Path) -> Registry:
@@ -170,6 +209,9 @@ def read_hsds(path: Path) -> Registry:
     if hsds.path_of("service") not in files:
         registry.problems.append(RowProblem(str(path), None, _(
             "No %(file)s here: this is not an HSDS datapackage.", file=hsds.path_of("service"))))
+        return registry
+    registry.problems.extend(_lacking_key_columns(files))
+    if registry.problems:
         return registry
     organizations = {r["id"]: r for r in _table(files, "organization")}
     locations = {r["id"]: r for r in _table(files, "location")}

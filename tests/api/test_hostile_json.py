@@ -107,3 +107,33 @@ def test_a_body_over_the_size_limit_answers_413_as_a_problem(app, make):
 
     assert response.status_code == 413
     assert response.get_json()["detail"] == "What you sent is too large; nothing was changed."
+
+
+@pytest.mark.parametrize("endpoint", list(WRITES))
+def test_a_nul_anywhere_in_a_body_is_refused_whole_and_changes_nothing(app, make, endpoint):
+    """JSON writes a NUL as \\u0000, past the check on form fields; PostgreSQL can store no
+    text with one, so the API refuses it whole (400) as the pages do, in a value, a key or a
+    list, before it can reach the database (a 500 there)."""
+    world = build_world(make, statuses=("submitted",))
+    role, fields, paths = WRITES[endpoint]
+    api = _client(app, world, role)
+    path = paths(world)[0]
+    before = snapshot()
+
+    for body in ({field: "a\x00b" for field in fields}, {"unknown\x00": 1}, {fields[-1]: ["ok", "a\x00"]}):
+        response = api.post(path, body)
+
+        assert response.status_code == 400, (body, response.get_json())
+        assert response.mimetype == "application/problem+json"
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("raw", ["[" * 100_000, '{"a":' * 50_000 + "1" + "}" * 50_000])
+def test_a_body_nested_deeper_than_the_parser_goes_answers_400(app, make, raw):
+    world = build_world(make, statuses=())
+    api = _client(app, world, "caseworker")
+
+    response = api.request("POST", "/api/v1/referrals", raw=raw)
+
+    assert response.status_code == 400
+    assert response.get_json()["type"] == "urn:coordination:problem:bad-request"

@@ -241,3 +241,18 @@ def test_a_tokens_account_cannot_sign_in_and_is_not_listed_or_changed_as_a_perso
     refused = admin.post(f"/admin/users/{account.id}/reset-password", {})
     assert refused.status_code == 403
     assert "This is the account of an API token" in refused.get_data(as_text=True)
+
+
+def test_made_up_tokens_are_counted_by_the_address_not_each_on_its_own(app, anonymous_api, make_token):
+    """Else a client sending a new made-up token with each request would never be limited."""
+    api, _token = make_token("caseworker")
+    app.config["API_RATE_LIMIT"] = "3 per minute"
+    try:
+        answers = [anonymous_api.get("/api/v1/pools", headers={
+            "Authorization": f"Bearer {tokens.SECRET_PREFIX}made-up-{n}"}).status_code for n in range(4)]
+        unaffected = api.get("/api/v1/pools")
+    finally:
+        app.config["API_RATE_LIMIT"] = "300 per minute"
+
+    assert answers == [401, 401, 401, 429]
+    assert unaffected.status_code == 200  # a real token still counts on its own

@@ -3,6 +3,7 @@ loaded whole or not at all, through the admin pages' own rules, with a readable 
 import csv
 import io
 import time
+import zipfile
 
 import pytest
 from sqlalchemy import func, select
@@ -237,3 +238,53 @@ def test_an_hsds_export_loads_into_an_empty_database_and_exports_the_same(app, l
                        s["organization"]["name"]) for s in package.services)
     assert comparable(after) == comparable(before)
     assert load(tmp_path / "hsds.zip").output.count("unchanged") == 2  # and again: nothing to change
+
+
+def test_a_file_named_zip_that_is_not_one_is_said_to_be_unreadable(load, tmp_path):
+    path = tmp_path / "registry.zip"
+    path.write_bytes(b"organization,region\n")
+
+    result = load(path)
+
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit), result.exception  # a message, not a traceback
+    assert "registry.zip cannot be read: File is not a zip file" in result.output
+
+
+@pytest.mark.parametrize("tables, problem", [
+    ({"services.csv": "name\nBeds\n"}, "services.csv row 1: The header lacks the columns id."),
+    ({"services.csv": "id,name\n1,Beds\n", "service_at_location.csv": "service,location\n1,2\n"},
+     "service_at_location.csv row 1: The header lacks the columns service_id, location_id."),
+    ({"services.csv": "id,name\n1,Beds\n", "service_at_location.csv": "service_id,location_id\n1,2\n",
+      "locations.csv": "name\nRound House\n"}, "locations.csv row 1: The header lacks the columns id."),
+])
+def test_a_datapackage_whose_tables_lack_their_key_columns_names_them(load, tmp_path, tables, problem):
+    """Another publisher's package, or one cut short: each table without the column that links
+    its rows is named, rather than the command failing on the first row."""
+    path = tmp_path / "hsds.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in tables.items():
+            archive.writestr(name, text)
+
+    result = load(path, "--dry-run")
+
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert problem in result.output
+
+
+@pytest.mark.parametrize("sign", [";", "\t"])
+def test_a_registry_saved_by_a_spreadsheet_with_semicolons_or_tabs_loads(load, country, tmp_path, sign):
+    """A spreadsheet set to Azerbaijani or Russian, where the comma is the decimal sign, saves
+    "CSV" with semicolons (and a BOM, and Windows line ends): a ministry's file as it comes."""
+    regions, organizations = country
+    rows = [["organization", "region", "shelter", "pool", "admits", "min_age", "max_age", "capacity"],
+            [organizations[0].name, regions[0].code, "Round House", "Girls 12–17", "female", "12", "17", "6"]]
+    path = tmp_path / "registry.csv"
+    path.write_bytes(("\ufeff" + "".join(sign.join(row) + "\r\n" for row in rows)).encode("utf-8"))
+
+    result = load(path)
+
+    assert result.exit_code == 0, result.output
+    pool = db.session.scalars(select(BedPool)).one()
+    assert (pool.shelter.name, pool.label, pool.capacity) == ("Round House", "Girls 12–17", 6)
