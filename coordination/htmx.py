@@ -12,14 +12,12 @@ def wants_fragment() -> bool:
 
 def page_or_fragment(page_template: str, fragment_template: str, status: int = 200, **context):
     template = fragment_template if wants_fragment() else page_template
-    return page_response(render_template(template, **context), status)
+    return html_response(render_template(template, **context), status)
 
 
-def page_response(html: str, status: int = 200):
+def html_response(html: str, status: int = 200):
     """A page or a fragment already drawn, marked as depending on which of them was asked for."""
     response = make_response(html, status)
     response.vary.update(("HX-Request", "HX-Request-Type"))
     return response
 
-
-fragment_response = page_response  # the same answer; the name says which the caller drew

@@ -15,7 +15,7 @@ from ..clock import now
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import options
-from ..htmx import fragment_response, page_or_fragment, page_response, wants_fragment
+from ..htmx import html_response, page_or_fragment, wants_fragment
 from ..i18n import current_language, local_today, when
 from ..transactions import commit_keeping_loaded
 from . import operations, services
@@ -50,7 +50,7 @@ def board():
             if version == seen:
                 return _board_unchanged(at)
             if wants_fragment() and (html := drawn.get(version)) is not None:
-                return fragment_response(_with_time_checked(html, at))
+                return html_response(_with_time_checked(html, at))
         form = BoardFilterForm(formdata=request.args, region=str(current_user.region_id))  # checked whole, below
     regions = db.session.scalars(select(Region).order_by(Region.name)).all()
     form.region.choices = options([("", _("All regions"))] + [(str(r.id), r.local_name) for r in regions])
@@ -82,8 +82,8 @@ def _with_time_checked(html: str, at) -> Markup:
 
 def _board_answer(form: BoardFilterForm, board_html: Markup, status: int = 200):
     if wants_fragment():
-        return fragment_response(board_html, status)
-    return page_response(render_template("beds/board.html", form=form, board=board_html), status)
+        return html_response(board_html, status)
+    return html_response(render_template("beds/board.html", form=form, board=board_html), status)
 
 
 def _filters(f: availability.BoardFilter) -> dict:
