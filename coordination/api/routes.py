@@ -19,7 +19,7 @@ from ..paging import cursor_of
 from ..problems import problem
 from ..referrals import services as referrals, siblings
 from ..referrals.forms import ChildForm, ConsentForm, MoveForm, ReferralFilterForm, ReferralForm
-from ..referrals.models import LIVE, Referral
+from ..referrals.models import Referral
 from . import openapi, reads, shapes
 from .authentication import record_use, rate_key, requires
 from .forms import DEFAULT_LIMIT, ListForm, as_formdata, json_body
@@ -267,10 +267,7 @@ def _child_to_refer(child_id):
     children the page's form offers)."""
     if not isinstance(child_id, int) or isinstance(child_id, bool) or not 0 < child_id < 2**31:
         return None
-    child = referrals.child_for(current_user, child_id)
-    if child is None or any(r.status in LIVE for r in child.referrals):
-        return None
-    return child
+    return referrals.child_to_refer(current_user, child_id)
 
 
 @bp.post("/referrals")

@@ -634,11 +634,20 @@ def matching_children(search: str):
     return or_(by_reference, and_(*(Child.name_key.contains(word, autoescape=True) for word in words)))
 
 
+def _free_to_refer():
+    """A child may be referred only while no referral of theirs still runs (a draft included)."""
+    return ~exists().where(Referral.child_id == Child.id, Referral.status.in_(LIVE))
+
+
 def children_to_refer(user: User, limit: int) -> list[Child]:
     """The newest children of the user's organization without a live referral."""
     return list(db.session.scalars(
-        visible_children(user).where(~exists().where(Referral.child_id == Child.id, Referral.status.in_(LIVE)))
-        .order_by(Child.created_at.desc()).limit(limit)))
+        visible_children(user).where(_free_to_refer()).order_by(Child.created_at.desc()).limit(limit)))
+
+
+def child_to_refer(user: User, child_id: int) -> Child | None:
+    """One of the children children_to_refer offers, by id, however long ago registered."""
+    return db.session.scalar(visible_children(user).where(Child.id == child_id, _free_to_refer()))
 
 
 def referrals_of(user: User, status: str | None = None, region_id: int | None = None,
