@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
 
 from .extensions import db
 
@@ -22,6 +22,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(anonymize_command)
     app.cli.add_command(export_hsds_command)
     app.cli.add_command(import_shelters_command)
+    app.cli.add_command(create_api_token_command)
 
 
 def _read_password() -> str:
@@ -391,3 +392,50 @@ def import_shelters_command(file: Path, admin_email: str, dry_run: bool, create_
         finally:
             audit.reset(token)
         click.echo(f"Loaded {file} as {admin.email}.\n" + "\n".join(lines))
+
+
+@click.command("create-api-token")
+@click.option("--as", "admin_email", required=True,
+              help="The email of the admin making it: the audit trail records it as theirs.")
+@click.option("--label", required=True, help="Who will use it, e.g. the other system's name.")
+@click.option("--organization", required=True, help="The organization it acts for, its name as registered.")
+@click.option("--role", required=True, type=click.Choice(["caseworker", "shelter_staff", "guardianship", "oversight"]))
+@click.option("--scope", "scopes", multiple=True,
+              help="What it may do (repeat for each); every scope the role could use when none is given.")
+@click.option("--expires-on", type=click.DateTime(formats=["%Y-%m-%d"]), help="The day it stops working.")
+def create_api_token_command(admin_email: str, label: str, organization: str, role: str, scopes: tuple[str, ...],
+                             expires_on) -> None:
+    """Make an API token, as an admin does on /admin/api-tokens, for provisioning another
+    system from a script. The token is printed once, alone on standard output; only its
+    SHA-256 is kept."""
+    from flask_babel import force_locale
+
+    from .accounts.models import ADMIN, Organization
+    from .accounts.services import find_user_by_email
+    from .api import tokens
+    from .audit import services as audit
+    from .errors import InvalidInput
+
+    admin = find_user_by_email(admin_email)
+    if admin is None or admin.role != ADMIN or not admin.active:
+        raise click.ClickException(f"{admin_email} is not an active admin's account; give --as an admin's email.")
+    acting_for = db.session.scalar(
+        select(Organization).where(func.lower(Organization.name) == organization.strip().lower()))
+    if acting_for is None:
+        raise click.ClickException(f"There is no organization called {organization}.")
+    token = audit.act_as(audit.Actor(user_id=admin.id, organization_id=admin.organization_id,
+                                     client_address="create-api-token"))
+    try:
+        with force_locale("en"):  # the command line speaks English, as the other commands do
+            made, secret = tokens.create_token(admin, label, acting_for.id, role,
+                                               list(scopes) or list(tokens.SCOPES_BY_ROLE.get(role, ())),
+                                               expires_on.date() if expires_on else None)
+        db.session.commit()
+    except InvalidInput as refusal:
+        db.session.rollback()
+        raise click.ClickException(" ".join(getattr(refusal, "problems", {}).values()) or refusal.message) from None
+    finally:
+        audit.reset(token)
+    click.echo(f"Made token {made.prefix}… for {label} ({acting_for.name}, {role}: {', '.join(made.scopes)}). "
+               "It is shown this once:", err=True)
+    click.echo(secret)

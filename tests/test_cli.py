@@ -186,3 +186,50 @@ def test_hold_hours_may_be_a_fraction_for_short_trials(tmp_path, raw, hours):
 def test_a_hold_length_that_is_not_a_positive_number_stops_the_app(tmp_path, raw):
     with pytest.raises(ConfigError, match="HOLD_HOURS"):
         from_environment(str(tmp_path), environ={"HOLD_HOURS": raw})
+
+
+# --- create-api-token ------------------------------------------------------------------------
+
+def create_api_token(runner, *extra, admin="token-admin@example.org", organization="Safe Haven Test",
+                     role="shelter_staff"):
+    return runner.invoke(args=["create-api-token", "--as", admin, "--label", "Case system",
+                               "--organization", organization, "--role", role, *extra])
+
+
+def test_create_api_token_prints_the_secret_once_and_keeps_only_its_hash(app, make, runner):
+    from coordination.api.models import ApiToken
+    from coordination.api.tokens import secret_hash
+    from coordination.audit.models import AuditEvent
+
+    admin = make.user("admin", email="token-admin@example.org")
+    make.organization(name="Safe Haven Test")
+
+    result = create_api_token(runner, "--scope", "beds:read")
+
+    assert result.exit_code == 0, result.output
+    secret = result.stdout.strip()
+    assert secret.startswith("coord_") and "\n" not in secret
+    token = db.session.scalar(select(ApiToken))
+    assert token.secret_hash == secret_hash(secret) and token.scopes == ["beds:read"]
+    assert token.account.role == "shelter_staff" and token.account.organization.name == "Safe Haven Test"
+    made = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "api_token.created"))
+    assert made.user_id == admin.id and secret not in str(made.details)
+    assert app.test_client().get("/api/v1/pools", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+
+
+@pytest.mark.parametrize("extra, kwargs, message", [
+    ((), {"admin": "nobody@example.org"}, "is not an active admin's account"),
+    ((), {"organization": "No Such Organization"}, "There is no organization called No Such Organization."),
+    (("--scope", "beds:write"), {"role": "caseworker"}, "A token acting as"),
+    (("--expires-on", "2000-01-01"), {}, "Choose a day after today, or none."),
+])
+def test_create_api_token_refuses_with_a_clear_message_and_makes_nothing(make, runner, extra, kwargs, message):
+    from coordination.api.models import ApiToken
+
+    make.user("admin", email="token-admin@example.org")
+    make.organization(name="Safe Haven Test")
+
+    result = create_api_token(runner, *extra, **kwargs)
+
+    assert result.exit_code != 0 and message in result.output
+    assert db.session.scalar(select(ApiToken)) is None
