@@ -19,6 +19,8 @@ hold what the other waits for:
    Siblings referred together (referrals/siblings.py) are one step on several referrals:
    their rows are locked first, all of them, in id order; then the overdue holds of their
    pools are closed; then each sibling is moved in the order of its pool's id.
+   An arrival then takes the child's row, to note when they first reached a bed; nothing
+   that holds a child's row goes on to wait for a referral or a pool.
    The alert on a child found at a police station or detention centre with no referral
    (referrals/found.py) claims child rows only, one conditional UPDATE each, in id order, and
    takes no referral or pool: a correction of the record locks one child row alone.

@@ -321,3 +321,14 @@ def test_a_request_aborted_every_time_says_try_again_and_changes_nothing(app, da
     db.session.expire_all()
     assert db.session.get(Referral, referral_id).status == "submitted"
     assert db.session.get(BedPool, pool_id).held == 1
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+                    reason="parallel query workers are PostgreSQL's")
+def test_the_apps_postgresql_connections_start_no_parallel_workers(app):
+    """A page's small indexed questions would wait longer for the workers to start than for
+    the answer; every connection the app opens says so, a new one as well as the first."""
+    assert db.session.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
+    db.session.remove()
+    db.engine.dispose()
+    assert db.session.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"

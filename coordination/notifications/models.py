@@ -18,7 +18,8 @@ class Notification(db.Model):
 
     __table_args__ = (
         Index("ix_notification_unread", "user_id", "read_at"),
-        Index("ix_notification_user_newest", "user_id", "id"),  # /notifications: a person's newest first
+        # /notifications: a person's newest first, a page at a time by keyset (paging.py).
+        Index("ix_notification_user_created", "user_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

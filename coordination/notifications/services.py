@@ -10,6 +10,7 @@ from ..beds.models import BedPool
 from ..clock import now
 from ..extensions import db
 from ..i18n import duration, when
+from ..paging import Page, newest_first
 from ..words import found_place
 from ..referrals.models import Referral
 from . import mail
@@ -129,14 +130,17 @@ def unread_count(user: User) -> int:
     return db.session.scalar(select(func.count()).select_from(unread))
 
 
-def recent(user: User, limit: int = 100) -> list[Notification]:
-    """The newest notifications of `user`, each with what its sentence names (the referral's
-    case reference, pool and shelter) loaded with it: one query, however many there are."""
-    return list(db.session.scalars(
-        select(Notification).where(Notification.user_id == user.id)
-        .options(joinedload(Notification.referral).joinedload(Referral.child),
-                 joinedload(Notification.referral).joinedload(Referral.pool).joinedload(BedPool.shelter))
-        .order_by(Notification.id.desc()).limit(limit)))
+PER_PAGE = 50
+
+
+def recent(user: User, before: str | None = None, after: str | None = None, per_page: int = PER_PAGE) -> Page:
+    """A page of `user`'s notifications, newest first (paging.py: `before` and `after` are
+    the pager's cursors), each with what its sentence names (the referral's case reference,
+    pool and shelter) loaded with it: one query a page, however many there are."""
+    query = (select(Notification).where(Notification.user_id == user.id)
+             .options(joinedload(Notification.referral).joinedload(Referral.child),
+                      joinedload(Notification.referral).joinedload(Referral.pool).joinedload(BedPool.shelter)))
+    return newest_first(query, Notification.created_at, Notification.id, per_page, before=before, after=after)
 
 
 def mark_all_read(user: User) -> int:

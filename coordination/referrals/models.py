@@ -55,6 +55,11 @@ ONE_LIVE_REFERRAL_WHERE = ("(status IN ('submitted', 'accepted', 'approved') AND
 # ... and at most one referral holding a bed at all: so a placed child may hold one bed for
 # a transfer beside the one they occupy, but never two holds, nor a transfer beside a new referral.
 ONE_HELD_BED_WHERE = "status IN ('submitted', 'accepted', 'approved')"
+# The partial indexes of what is live now (the overview): referrals waiting at a stage (HOLDING
+# and EMERGENCY_PLACED), referrals whose child is in a bed (IN_BED), and children never in a bed.
+WAITING_WHERE = "status IN ('submitted', 'accepted', 'approved', 'emergency_placed')"
+IN_BED_WHERE = "status IN ('placed', 'emergency_placed', 'moving_out')"
+CHILD_WAITING_WHERE = "anonymized_at IS NULL AND reached_bed_at IS NULL"
 
 
 class Child(db.Model):
@@ -70,6 +75,10 @@ class Child(db.Model):
         Index("ix_child_name_key", "organization_id", "name_key"),
         # /children: an organization's children, newest registered first, a page at a time by keyset.
         Index("ix_child_organization_created", "organization_id", "created_at", "id"),
+        # The overview's children still waiting for a bed, by region and kind of place: only
+        # those rows, so it costs what is waiting now, not the whole history.
+        Index("ix_child_waiting_for_bed", text("coalesce(found_region_id, region_id)"), "found_place", "found_at",
+              sqlite_where=text(CHILD_WAITING_WHERE), postgresql_where=text(CHILD_WAITING_WHERE)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -102,6 +111,9 @@ class Child(db.Model):
     # When the alert went out that the child, found at a WAITING_PLACE, still had no live referral.
     unplaced_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # When the child first arrived in a bed, by any referral (the earliest arrival); None while
+    # they never have. Set with the arrival (services.move); the reports' "still without a bed".
+    reached_bed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set by `flask anonymize`: names, birth date and free text are gone from then on.
     anonymized_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Brothers and sisters share a group (referrals/siblings.py); None for a child alone.
@@ -165,6 +177,12 @@ class Referral(db.Model):
         # A pool's referrals (and, for shelter staff and guardianship, whether a page has a
         # newer or older one: one look per pool of theirs).
         Index("ix_referral_pool_changed", "pool_id", "status_changed_at", "id"),
+        # The overview: per pool, the referrals waiting at a stage, and the children in a bed.
+        # Only those rows, however long the history grows.
+        Index("ix_referral_waiting", "pool_id", "status", "status_changed_at", "id",
+              sqlite_where=text(WAITING_WHERE), postgresql_where=text(WAITING_WHERE)),
+        Index("ix_referral_in_bed", "pool_id",
+              sqlite_where=text(IN_BED_WHERE), postgresql_where=text(IN_BED_WHERE)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

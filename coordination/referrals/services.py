@@ -268,6 +268,8 @@ def move(referral: Referral, action: str, user: User, *, reason_code: str = "", 
         for _pool_id, change in sorted(beds_of_the_discharge, key=lambda pair: pair[0]):  # pools in id order
             change()
 
+    if step.pool_effect == "occupy":
+        _note_first_bed(referral.child_id, arrived_at)
     _after_move(referral, before, user, at, reason_code, reason_text, event=step.happened)
     if onward is not None:
         _after_move(onward, onward_from, None, at, "", "", key="referral.transfer_cancelled",
@@ -276,6 +278,14 @@ def move(referral: Referral, action: str, user: User, *, reason_code: str = "", 
         _after_move(replaced, replaced_from, user, at, TRANSFERRED, "", key="referral.transferred_out",
                     recipients=people_playing(POOL_STAFF, replaced))
     return referral
+
+
+def _note_first_bed(child_id: int, arrived_at: datetime) -> None:
+    """The child has reached a bed: when first (the earliest arrival, should one be recorded
+    back in time after a later one). The child's row is taken after the pools' (the lock order)."""
+    db.session.execute(update(Child).where(
+        Child.id == child_id, or_(Child.reached_bed_at.is_(None), Child.reached_bed_at > arrived_at))
+        .values(reached_bed_at=arrived_at))
 
 
 def _take_row(referral: Referral, at: datetime) -> None:
@@ -527,7 +537,8 @@ def overdue_and_placed(pool_id: int, at: datetime) -> tuple[int, int]:
 
 
 def integrity_problems() -> list[str]:
-    """Recount holds and placements against every pool; one line for each mismatch."""
+    """Recount holds and placements against every pool, and each child's first bed against the
+    arrivals of their referrals; one line for each mismatch."""
     holds = dict(db.session.execute(
         select(Referral.pool_id, func.count()).where(Referral.holds_bed.is_(True)).group_by(Referral.pool_id)).all())
     placed = dict(db.session.execute(
@@ -546,6 +557,15 @@ def integrity_problems() -> list[str]:
         (Referral.holds_bed.is_(True)) != Referral.status.in_(HOLDING)).order_by(Referral.id)).all()
     for referral_id, status in wrong_flag:
         problems.append(f"referral {referral_id}: status {status} does not match whether it holds a bed")
+    first_bed = (select(Referral.child_id, func.min(Referral.arrived_at).label("at"))
+                 .where(Referral.arrived_at.is_not(None)).group_by(Referral.child_id).subquery())
+    wrong_first_bed = db.session.execute(
+        select(Child.id, Child.reached_bed_at, first_bed.c.at).outerjoin(first_bed, first_bed.c.child_id == Child.id)
+        .where(or_(Child.reached_bed_at.is_(None) != first_bed.c.at.is_(None), Child.reached_bed_at != first_bed.c.at))
+        .order_by(Child.id)).all()
+    for child_id, noted, arrived in wrong_first_bed:
+        problems.append(f"child {child_id}: first reached a bed at {noted} by its record, "
+                        f"but at {arrived} by its referrals' arrivals")
     return problems
 
 
@@ -1089,12 +1109,17 @@ def create_referral(user: User, child: Child, pool: BedPool, urgency: str, note:
 
 # --- where people work -----------------------------------------------------------------------
 
+QUEUE_SHOWN = 20  # each part of a work queue shows its most urgent; the rest are in the list of referrals
+
+
 @dataclass
 class QueueSection:
     key: str
     title: object
     empty: object
-    referrals: list
+    referrals: list     # the first QUEUE_SHOWN, most urgent first
+    more: bool = False  # more than those wait
+    status: str | None = None  # the status that lists them all in /referrals, where one status says it
 
 
 def most_urgent_first():
@@ -1108,18 +1133,20 @@ def work_queue(user: User) -> list[QueueSection]:
     base = visible_referrals(user).options(joinedload(Referral.child))  # each row shows its case reference
     order = (most_urgent_first(), Referral.status_changed_at.asc(), Referral.id.asc())
 
-    def section(key, title, empty, query, order=order):
-        return QueueSection(key, title, empty, list(db.session.scalars(query.order_by(*order).limit(50))))
+    def section(key, title, empty, query, order=order, status=None):
+        rows = list(db.session.scalars(query.order_by(*order).limit(QUEUE_SHOWN + 1)))
+        return QueueSection(key, title, empty, rows[:QUEUE_SHOWN], more=len(rows) > QUEUE_SHOWN, status=status)
 
     if user.role == CASEWORKER:
         return [
-            section("drafts", _l("Drafts to submit"), _l("No drafts."), base.where(Referral.status == DRAFT)),
+            section("drafts", _l("Drafts to submit"), _l("No drafts."), base.where(Referral.status == DRAFT),
+                    status=DRAFT),
             section("expiring", _l("Holds running out within 6 hours"), _l("No hold runs out soon."),
                     # a referral holds a bed only while in a holding status: said, so that an index finds them
                     base.where(Referral.status.in_(HOLDING), Referral.holds_bed.is_(True),
                                Referral.hold_until > at, Referral.hold_until <= at + timedelta(hours=6))),
             section("moving_out", _l("Children who must move out: find another place"),
-                    _l("No child has to move out."), base.where(Referral.status == MOVING_OUT)),
+                    _l("No child has to move out."), base.where(Referral.status == MOVING_OUT), status=MOVING_OUT),
             section("answers", _l("Answers received"), _l("No new answers."),
                     base.where(Referral.status.in_((ACCEPTED, APPROVED, DECLINED, REJECTED, EXPIRED,
                                                     EMERGENCY_PLACED)),
@@ -1128,11 +1155,11 @@ def work_queue(user: User) -> list[QueueSection]:
     if user.role == SHELTER_STAFF:
         return [
             section("to_answer", _l("Referrals to answer"), _l("No referral waits for an answer."),
-                    base.where(Referral.status == SUBMITTED, Referral.hold_until > at)),
+                    base.where(Referral.status == SUBMITTED, Referral.hold_until > at), status=SUBMITTED),
             section("arrivals", _l("Arrivals expected"), _l("No arrival expected."),
-                    base.where(Referral.status == APPROVED, Referral.hold_until > at)),
+                    base.where(Referral.status == APPROVED, Referral.hold_until > at), status=APPROVED),
             section("moving_out", _l("Children moving out: record the discharge when they leave"),
-                    _l("No child is moving out."), base.where(Referral.status == MOVING_OUT)),
+                    _l("No child is moving out."), base.where(Referral.status == MOVING_OUT), status=MOVING_OUT),
         ]
     if user.role == GUARDIANSHIP:
         return [
@@ -1140,9 +1167,9 @@ def work_queue(user: User) -> list[QueueSection]:
             section("emergencies", _l("Emergency placements awaiting your decision"),
                     _l("No emergency placement waits for your decision."),
                     base.where(Referral.status == EMERGENCY_PLACED),
-                    order=(Referral.decision_due_at.asc(), Referral.id.asc())),
+                    order=(Referral.decision_due_at.asc(), Referral.id.asc()), status=EMERGENCY_PLACED),
             section("decisions", _l("Placements to decide"), _l("No placement waits for your decision."),
-                    base.where(Referral.status == ACCEPTED, Referral.hold_until > at)),
+                    base.where(Referral.status == ACCEPTED, Referral.hold_until > at), status=ACCEPTED),
         ]
     return []
 

@@ -172,10 +172,10 @@ def still_waiting(user, filters: Filters | None = None, at: datetime | None = No
     bed: waiting places first, then the longest waits first, the unknown place last. A "now"
     figure: the date range does not apply."""
     at = at or now()
-    arrived = select(Referral.id).where(Referral.child_id == Child.id, Referral.arrived_at.is_not(None)).exists()
-    query = _children_where(
+    query = _children_where(  # the index ix_child_waiting_for_bed holds exactly these children
         select(Child.found_place, func.count(), func.min(Child.found_at), func.count(Child.found_at))
-        .where(Child.anonymized_at.is_(None), ~arrived), user, filters).group_by(Child.found_place)
+        .where(Child.anonymized_at.is_(None), Child.reached_bed_at.is_(None)), user, filters
+    ).group_by(Child.found_place)
     rows = []
     for place, count, oldest, timed in db.session.execute(query):
         longest = max(0.0, (at - oldest).total_seconds()) if oldest is not None else None

@@ -266,9 +266,9 @@ def _beds_by_group(scope: int | None, at: datetime) -> list[GroupBeds]:
 
 def _placed_by_region(regions: dict, scope: int | None) -> list[tuple[Region, int]]:
     """Children in placement now, in the region of the shelter they live in."""
-    rows = db.session.execute(
-        select(Shelter.region_id, func.count(Referral.id))
-        .join(Referral.pool).join(BedPool.shelter)
+    rows = db.session.execute(  # per pool, from the index of children in a bed (ix_referral_in_bed)
+        select(Shelter.region_id, func.count())
+        .select_from(Referral).join(Referral.pool).join(BedPool.shelter)
         .where(Referral.status.in_(IN_BED), _in_scope(Shelter.region_id, scope))
         .group_by(Shelter.region_id))
     counts = dict(rows.all())
@@ -287,8 +287,9 @@ def _waiting(scope: int | None, at: datetime, shows_cases: bool) -> list[Stage]:
                func.count(Referral.id).over(partition_by=Referral.status).label("waiting"),
                func.sum(overdue).over(partition_by=Referral.status).label("overdue"))
         .join(Referral.pool).join(BedPool.shelter)
-        .where(or_(and_(Referral.status.in_(HOLDING_STAGES), Referral.holds_bed.is_(True), Referral.hold_until > at),
-                   Referral.status == EMERGENCY_PLACED),
+        # Said as the index of waiting referrals says it (ix_referral_waiting), so that it is read.
+        .where(Referral.status.in_(WAITING_STAGES),
+               or_(Referral.status == EMERGENCY_PLACED, and_(Referral.holds_bed.is_(True), Referral.hold_until > at)),
                _in_scope(Shelter.region_id, scope))
         .subquery())
     oldest = {row.status: row for row in db.session.execute(

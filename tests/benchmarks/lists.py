@@ -50,6 +50,7 @@ STATUS_OF = ([("discharged", 80), ("declined", 30), ("rejected", 10), ("withdraw
               ("placed", 6), ("submitted", 2), ("accepted", 1), ("approved", 1), ("draft", 30)])
 STATUS_BY_REMAINDER = [status for status, share in STATUS_OF for _ in range(share)]
 HOLDING = ("submitted", "accepted", "approved")
+ARRIVED, ARRIVAL = ("placed", "discharged"), timedelta(hours=3)  # their children reached a bed, 3 hours in
 
 
 def seed_people_and_places() -> dict[str, User]:
@@ -102,12 +103,14 @@ def seed_referrals(start: int, end: int, readers: dict[str, User]) -> None:
         for g in numbers:
             caseworker_id, organization_id = caseworkers[g % ORGANIZATIONS]
             at = NOW - g * STEP
+            arrived = STATUS_BY_REMAINDER[g % 200] in ARRIVED
             children.append(dict(
                 case_reference=f"UC-L-{g:06d}", organization_id=organization_id, registered_by_id=caseworker_id,
                 given_name=f"Given{g}", family_name=f"Family{g}", name_key=f"given{g} family{g}",
                 sex="female" if g % 2 else "male", estimated_age=g % 18, nationality="", languages=["az"],
                 languages_unmapped=[], needs=[], region_id=regions[g % REGIONS], consent_given_by="aunt",
-                consent_given_at=at, child_assent=True, created_at=at))
+                consent_given_at=at, child_assent=True, created_at=at,
+                reached_bed_at=at + ARRIVAL if arrived else None))
         child_ids = db.session.scalars(insert(Child).returning(Child.id, sort_by_parameter_order=True),
                                        children).all()
         for g, child_id in zip(numbers, child_ids):
@@ -122,7 +125,7 @@ def seed_referrals(start: int, end: int, readers: dict[str, User]) -> None:
                 else None, created_at=at, status_changed_at=at + (g % 10) * timedelta(hours=1),
                 submitted_at=at + timedelta(minutes=30) if status != "draft" else None,
                 accepted_at=at + timedelta(hours=2) if status in ("accepted", "approved", "placed", "discharged")
-                else None,
+                else None, arrived_at=at + ARRIVAL if status in ARRIVED else None,
                 reason_code="", reason_text=""))
         referral_ids = db.session.scalars(insert(Referral).returning(Referral.id, sort_by_parameter_order=True),
                                           referrals).all()

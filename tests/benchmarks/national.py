@@ -324,6 +324,11 @@ def build_country(now: datetime, bed_updates: int, password_hash: str, seed: int
 
 # --- writing the rows ------------------------------------------------------------------------
 
+# Each child's first bed, from the arrivals of their referrals (as the migration that added it).
+FIRST_BEDS = ("UPDATE child SET reached_bed_at = (SELECT min(referral.arrived_at) FROM referral "
+              "WHERE referral.child_id = child.id AND referral.arrived_at IS NOT NULL)")
+
+
 def copy_into_postgresql(connection, country: Country) -> None:
     """COPY every table (the fastest way into PostgreSQL), then move the id sequences on."""
     raw = connection.connection.driver_connection
@@ -337,6 +342,7 @@ def copy_into_postgresql(connection, country: Country) -> None:
                     n += 1
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), max(id)) FROM \"{table}\"")
             print(f"  {table:<15} {n:>9,} rows in {time.perf_counter() - started:5.1f} s", flush=True)
+        cursor.execute(FIRST_BEDS)
         cursor.execute("ANALYZE")
     raw.commit()
 
@@ -367,6 +373,8 @@ def insert_into_sqlite(path: Path, country: Country) -> None:
             n += len(batch)
             connection.commit()
             print(f"  {table:<15} {n:>9,} rows in {time.perf_counter() - started:5.1f} s", flush=True)
+        connection.execute(FIRST_BEDS)
+        connection.commit()
     finally:
         connection.close()
 

@@ -164,6 +164,9 @@ def seed_history() -> None:
                                         'login', 'child.register'])[1 + g % 6] AS action,
                                  (ARRAY['child', 'referral', 'referral', 'pool', 'user', 'child'])[1 + g % 6]
                                    AS object_type) a ON true""",
+        # Each child's first bed, from the arrivals of their referrals (as the migration that added it).
+        """UPDATE child SET reached_bed_at = (SELECT min(referral.arrived_at) FROM referral
+           WHERE referral.child_id = child.id AND referral.arrived_at IS NOT NULL)""",
         "ANALYZE",
     ]
     for statement in statements:

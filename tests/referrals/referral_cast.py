@@ -18,7 +18,7 @@ from coordination.beds.models import BedPool, BedUpdate
 from coordination.extensions import db
 from coordination.notifications.models import Notification
 from coordination.referrals import services
-from coordination.referrals.models import Referral, ReferralEvent
+from coordination.referrals.models import Child, Referral, ReferralEvent
 
 from ..conftest import PASSWORD, _acting, password_hash
 
@@ -241,6 +241,8 @@ def snapshot() -> dict:
             select(Referral.id, Referral.status, Referral.holds_bed, Referral.hold_until,
                    Referral.status_changed_at, Referral.arrived_at, Referral.ended_at,
                    Referral.reason_code, Referral.reason_text).order_by(Referral.id))],
+        "children's first beds": db.session.execute(
+            select(Child.id, Child.reached_bed_at).order_by(Child.id)).all(),
         "pools": [tuple(row) for row in db.session.execute(
             select(BedPool.id, BedPool.held, BedPool.occupied, BedPool.out_of_service, BedPool.version)
             .order_by(BedPool.id))],

@@ -206,6 +206,8 @@ def test_the_arrival_of_a_transfer_occupies_the_new_bed_and_ends_the_old_placeme
     assert audits("referral.placed", transfer)
     assert notified(placement, "referral.transferred_out") == {old_staff.id}
     assert notified(transfer, "referral.placed") == {cast.caseworker.id}
+    db.session.refresh(placement.child)
+    assert placement.child.reached_bed_at == placement.arrived_at  # the first bed stays the first
     assert services.integrity_problems() == []
 
 

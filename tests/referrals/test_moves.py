@@ -158,6 +158,19 @@ def test_place_keeps_an_arrival_time_given_in_the_past(cast):
 
     assert referral.arrived_at == arrived
     assert pool_counts(cast.pool) == (0, 1, 0)
+    db.session.refresh(referral.child)
+    assert referral.child.reached_bed_at == arrived  # no longer counted as still without a bed
+
+
+def test_check_integrity_names_a_child_whose_first_bed_disagrees_with_the_arrivals(cast):
+    referral = cast.referral("placed")
+    assert services.integrity_problems() == []
+    referral.child.reached_bed_at = None
+    db.session.commit()
+
+    problems = services.integrity_problems()
+
+    assert len(problems) == 1 and problems[0].startswith(f"child {referral.child_id}: first reached a bed at None")
 
 
 def test_place_refuses_an_arrival_time_in_the_future(cast):

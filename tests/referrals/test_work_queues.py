@@ -97,6 +97,27 @@ def test_every_queue_puts_the_most_urgent_first_and_then_the_oldest(make, login_
     assert shown == [made[20].id, made[40].id, made[10].id, made[0].id, made[30].id]
 
 
+def test_a_long_part_shows_its_most_urgent_and_links_to_the_list_of_them_all(make, login_as, caseworker_user):
+    """Past QUEUE_SHOWN, a part of the queue says there are more and where to find them all,
+    instead of a count that stops silently where the page does."""
+    from coordination.referrals.services import QUEUE_SHOWN
+
+    drafts = [refer(make, caseworker_user, "draft", urgency="emergency" if n == QUEUE_SHOWN else "routine")
+              for n in range(QUEUE_SHOWN + 1)]
+    refer(make, caseworker_user, "moving_out", urgency="emergency")
+    response = login_as(caseworker_user).get("/")
+
+    shown = [referral_id for referral_id, _waited in queue(response)["drafts"]]
+    assert len(shown) == QUEUE_SHOWN and shown[0] == drafts[-1].id  # the emergency first, the newest routine left out
+    assert drafts[-2].id not in shown
+    drafts_part = QUEUE_PART.search(section(raw(response), "queue"))
+    assert f'<span class="count">{QUEUE_SHOWN}+</span>' in drafts_part.group(2)
+    assert 'href="/referrals?status=draft"' in drafts_part.group(2)
+    # A part with no more than it shows says nothing of the kind.
+    moving_out = dict((key, part) for key, part in QUEUE_PART.findall(section(raw(response), "queue")))["moving_out"]
+    assert '<span class="count">1</span>' in moving_out and "/referrals?status" not in moving_out
+
+
 def test_caseworker_sees_answers_received_oldest_first(make, login_as, caseworker_user):
     at(NOW - timedelta(hours=48, minutes=10))
     expired = refer(make, caseworker_user, "submitted")  # its hold runs out at NOW - 10 min
@@ -314,6 +335,31 @@ def test_the_notifications_page_lists_case_references_and_never_child_names(stor
     assert f'href="/referrals/{referral_id}"' in page
     assert "Ayşə" not in page and "Zeynalova" not in page
     assert "waits for your answer" in page
+
+
+def test_the_notifications_come_a_page_at_a_time_newest_first(story):
+    """Back from a month away, a person reads the newest first, then the older by the pager."""
+    from coordination.notifications.models import Notification
+    from coordination.notifications.services import PER_PAGE
+
+    staff = story.staff.user
+    notices = [Notification(user_id=staff.id, text_key="account.sign_in_paused", params={},
+                            created_at=NOW - timedelta(minutes=n)) for n in range(PER_PAGE + 5)]
+    db.session.add_all(notices)
+    db.session.commit()
+
+    first = raw(story.staff.get("/notifications"))
+    assert first.count("<li class=") == PER_PAGE
+    older = re.search(r'<a href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+    second = raw(story.staff.get(older))
+    assert second.count("<li class=") == 5 and 'rel="next"' not in second and 'rel="prev"' in second
+
+
+def test_a_notifications_page_address_that_names_no_page_is_refused_and_says_so(story):
+    response = story.staff.get("/notifications?before=yesterday")
+
+    assert response.status_code == 400
+    assert 'role="alert"' in raw(response) and 'href="/notifications"' in raw(response)
 
 
 def test_opening_the_referral_marks_its_notifications_read(story, make):

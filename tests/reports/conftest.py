@@ -98,7 +98,7 @@ def history(app, make, monkeypatch) -> History:
             else:
                 referral.approved_at = submitted + decision
         if arrival is not None:
-            referral.arrived_at = submitted + arrival
+            referral.arrived_at = child.reached_bed_at = submitted + arrival
         db.session.commit()
         return referral
 

@@ -50,7 +50,7 @@ def found(app, make):
             referral = make.referral(pool=pool, child=kid, status=status)
             referral.submitted_at = found_at + timedelta(minutes=30)
             if bed is not None:
-                referral.arrived_at = bed
+                referral.arrived_at = kid.reached_bed_at = bed
         db.session.commit()
         return kid
 
