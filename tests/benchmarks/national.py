@@ -22,6 +22,8 @@ of wrk on the floor with as many connections (the machine is shared: what else r
 changes from one minute to the next, so each ratio compares numbers taken together):
 
 - /healthz;
+- the least a signed-in page costs here: the header's unread badge (/notifications/count,
+  as its own refresh asks for it), the session, the person and one tiny count;
 - a caseworker's bed board for one region (about 50 pools): the page, the same as the
   board's htmx poll (HX-Request: true, X-Poll: 1), and the poll again as a browser that has
   seen it sends it: with X-Board-Version, the version of the page it shows (the status codes
@@ -699,6 +701,8 @@ def measure_postgresql(options, work: Path, country: Country, app_server: Server
     poll = {"HX-Request": "true", "X-Poll": "1"}
     endpoints = [
         Endpoint("/healthz", "GET", "/healthz", ""),
+        # The least a signed-in page can cost here: the session, the person, one tiny count.
+        Endpoint("unread badge (signed in, least)", "GET", "/notifications/count", "caseworker", poll),
         Endpoint("board, one region (page)", "GET", region, "caseworker"),
         Endpoint("board, one region (poll)", "GET", region, "caseworker", poll),
         Endpoint("board, one region (poll, unchanged)", "GET", region, "caseworker", poll),

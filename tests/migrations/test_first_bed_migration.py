@@ -53,6 +53,6 @@ def test_each_child_gets_its_earliest_arrival_and_the_downgrade_removes_it(datab
 def index_exists(name: str) -> bool:
     """Asked of the catalogue: SQLAlchemy does not reflect an index on an expression from SQLite."""
     catalogue = ("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = :name"
-                 if db.engine.dialect.name == "sqlite" else "SELECT 1 FROM pg_indexes WHERE indexname = :name")
+                 if db.engine.dialect.name == "sqlite" else "SELECT 1 FROM pg_indexes WHERE indexname = :name AND schemaname = current_schema()")
     with db.engine.connect() as connection:
         return connection.execute(sa.text(catalogue), {"name": name}).first() is not None
