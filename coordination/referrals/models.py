@@ -177,6 +177,8 @@ class Referral(db.Model):
         # A pool's referrals (and, for shelter staff and guardianship, whether a page has a
         # newer or older one: one look per pool of theirs).
         Index("ix_referral_pool_changed", "pool_id", "status_changed_at", "id"),
+        # ... and of one urgency: emergencies are few, and a pool's whole history is long.
+        Index("ix_referral_pool_urgency_changed", "pool_id", "urgency", "status_changed_at", "id"),
         # The overview: per pool, the referrals waiting at a stage, and the children in a bed.
         # Only those rows, however long the history grows.
         Index("ix_referral_waiting", "pool_id", "status", "status_changed_at", "id",

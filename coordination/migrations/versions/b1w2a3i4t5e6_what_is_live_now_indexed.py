@@ -1,4 +1,4 @@
-"""what is live now, indexed: children never in a bed, referrals waiting, children in a bed; notifications by page
+"""what is live now, indexed: children never in a bed, referrals waiting, children in a bed; a pool's referrals by urgency; notifications by page
 
 Revision ID: b1w2a3i4t5e6
 Revises: a9p1t2o3k4e5
@@ -36,12 +36,16 @@ def upgrade():
                     sqlite_where=sa.text(WAITING_WHERE), postgresql_where=sa.text(WAITING_WHERE))
     op.create_index('ix_referral_in_bed', 'referral', ['pool_id'],
                     sqlite_where=sa.text(IN_BED_WHERE), postgresql_where=sa.text(IN_BED_WHERE))
+    # A pool's referrals of one urgency (the lists' urgency filter, for shelter staff and
+    # guardianship): emergencies are few, and a pool's whole history is long.
+    op.create_index('ix_referral_pool_urgency_changed', 'referral', ['pool_id', 'urgency', 'status_changed_at', 'id'])
     # /notifications by pages, newest first by time and id (coordination/paging.py).
     op.create_index('ix_notification_user_created', 'notification', ['user_id', 'created_at', 'id'])
     op.drop_index('ix_notification_user_newest', table_name='notification')
 
 
 def downgrade():
+    op.drop_index('ix_referral_pool_urgency_changed', table_name='referral')
     op.create_index('ix_notification_user_newest', 'notification', ['user_id', 'id'])
     op.drop_index('ix_notification_user_created', table_name='notification')
     op.drop_index('ix_referral_in_bed', table_name='referral')
