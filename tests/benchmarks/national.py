@@ -159,7 +159,7 @@ def build_country(now: datetime, bed_updates: int, password_hash: str, seed: int
     ministry, ombudsman = len(orgs) + 1, len(orgs) + 2
     orgs += [(ministry, "State Migration Service", "state", 1, True),
              (ombudsman, "Ombudsman's Office", "state", 1, True)]
-    add("organization", ["id", "name", "kind", "region_id", "active"], orgs)
+    add("organization", ["id", "name", "kind", "region_id", "active", "changed_at"], [o + (start,) for o in orgs])
 
     users = []
 
@@ -185,13 +185,13 @@ def build_country(now: datetime, bed_updates: int, password_hash: str, seed: int
     for s in range(SHELTERS):
         shelter_id, org, region = s + 1, s % SHELTER_ORGS + 1, s % REGIONS + 1
         shelters.append((shelter_id, org, region, f"National shelter {shelter_id:04d}", f"{shelter_id} Bench Street",
-                         f"+994 12 555 {shelter_id:04d}", "open", '["az", "ru"]', "[]", "[]", ""))
+                         f"+994 12 555 {shelter_id:04d}", "open", '["az", "ru"]', "[]", "[]", "", start))
         for k, (label, sex, low, high, beds) in enumerate(POOL_KINDS):
             pool_id = s * len(POOL_KINDS) + k + 1
             capacity[pool_id], region_of_pool[pool_id], org_of_pool[pool_id] = rng.randint(*beds), region, org
             pools.append([pool_id, shelter_id, label, sex, low, high])
     add("shelter", ["id", "organization_id", "region_id", "name", "address", "phone", "status", "languages",
-                    "languages_unmapped", "services", "accessibility"], shelters)
+                    "languages_unmapped", "services", "accessibility", "changed_at"], shelters)
 
     def pool_for(kind: int) -> int:
         return rng.randrange(SHELTERS) * len(POOL_KINDS) + kind + 1
@@ -276,9 +276,10 @@ def build_country(now: datetime, bed_updates: int, password_hash: str, seed: int
         out = 1 if room - extra >= 1 and rng.random() < 0.1 else 0
         confirmed[pool_id] = now - timedelta(hours=rng.choice((1, 3, 6, 10, 20, 30, 60, 100)) * rng.random())
         row += [capacity[pool_id], placed.get(pool_id, 0) + extra, out, "Repairs" if out else "",
-                held.get(pool_id, 0), confirmed[pool_id], 1 + rng.randrange(40)]
+                held.get(pool_id, 0), confirmed[pool_id], 1 + rng.randrange(40), confirmed[pool_id]]
     add("bed_pool", ["id", "shelter_id", "label", "admits_sex", "min_age", "max_age", "capacity", "occupied",
-                     "out_of_service", "out_of_service_reason", "held", "last_confirmed_at", "version"], pools)
+                     "out_of_service", "out_of_service_reason", "held", "last_confirmed_at", "version", "changed_at"],
+        pools)
     # Then what refers to the pools.
     add("child", ["id", "case_reference", "organization_id", "registered_by_id", "given_name", "family_name",
                   "name_key", "sex", "birth_date", "nationality", "languages", "languages_unmapped", "needs",
