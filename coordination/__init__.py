@@ -166,7 +166,8 @@ def _postgresql_connect(dbapi_connection, connection_record):
     """PostgreSQL: no parallel workers for a query. Every page asks small questions through
     indexes; starting workers for one cost more than the whole question (about 10 ms against
     1 to 2 for the overview's unmet demand, measured), and they take the cores that other
-    people's requests are waiting for."""
+    people's requests are waiting for. The reports, which aggregate a whole country's
+    history, allow them again for their own transaction (reports.services.with_parallel_workers)."""
     if type(dbapi_connection).__module__.startswith("psycopg"):
         with dbapi_connection.cursor() as cursor:
             cursor.execute("SET max_parallel_workers_per_gather = 0")

@@ -14,7 +14,7 @@ import threading
 import time
 import traceback
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import create_engine, event, select, text, update
@@ -331,4 +331,18 @@ def test_the_apps_postgresql_connections_start_no_parallel_workers(app):
     assert db.session.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
     db.session.remove()
     db.engine.dispose()
+    assert db.session.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+                    reason="parallel query workers are PostgreSQL's")
+def test_the_reports_may_start_parallel_workers_for_their_own_transaction_only(app, make):
+    """A whole country's history is what the workers are for; the next request's pages start none."""
+    from coordination.reports.services import Filters, one_report
+
+    server_default = db.session.execute(text("SELECT reset_val FROM pg_settings "
+                                             "WHERE name = 'max_parallel_workers_per_gather'")).scalar()
+    one_report("referrals", make.user("oversight"), Filters(day_from=date(2026, 1, 1), day_to=date(2026, 12, 31)))
+    assert db.session.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == server_default != "0"
+    db.session.rollback()
     assert db.session.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"

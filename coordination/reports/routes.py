@@ -57,7 +57,7 @@ def _download(key: str):
         response = make_response("\n".join(problems), 400)
         response.mimetype = "text/plain"
         return response
-    report = services.REPORTS[key](current_user, filters)
+    report = services.one_report(key, current_user, filters)
     response = make_response(csvfiles.document(report.head, report.rows))
     response.mimetype = "text/csv"
     response.headers["Content-Disposition"] = (

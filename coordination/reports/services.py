@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import format_date, gettext as _, lazy_gettext as _l
-from sqlalchemy import and_, case, func, literal, or_, select, true, union_all
+from sqlalchemy import and_, case, func, literal, or_, select, text, true, union_all
 
 from ..accounts.models import Organization, Region
 from ..beds.models import BedPool, BedUpdate, Shelter
@@ -491,4 +491,18 @@ REPORTS = {
 
 
 def all_reports(user, filters: Filters) -> list[Report]:
+    with_parallel_workers()
     return [build(user, filters) for build in REPORTS.values()]
+
+
+def one_report(key: str, user, filters: Filters) -> Report:
+    with_parallel_workers()
+    return REPORTS[key](user, filters)
+
+
+def with_parallel_workers() -> None:
+    """The reports aggregate a whole country's history, which is what PostgreSQL's parallel
+    workers are for: for the rest of this transaction they may start them again (the app's
+    connections otherwise start none, coordination/__init__.py)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL max_parallel_workers_per_gather TO DEFAULT"))
