@@ -323,8 +323,11 @@ def test_a_request_aborted_every_time_says_try_again_and_changes_nothing(app, da
     assert db.session.get(BedPool, pool_id).held == 1
 
 
-@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
-                    reason="parallel query workers are PostgreSQL's")
+parallel_workers_are_postgresqls = pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"), reason="parallel query workers are PostgreSQL's")
+
+
+@parallel_workers_are_postgresqls
 def test_the_apps_postgresql_connections_start_no_parallel_workers(app):
     """A page's small indexed questions would wait longer for the workers to start than for
     the answer; every connection the app opens says so, a new one as well as the first."""
@@ -334,8 +337,7 @@ def test_the_apps_postgresql_connections_start_no_parallel_workers(app):
     assert db.session.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
 
 
-@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
-                    reason="parallel query workers are PostgreSQL's")
+@parallel_workers_are_postgresqls
 def test_the_reports_may_start_parallel_workers_for_their_own_transaction_only(app, make):
     """A whole country's history is what the workers are for; the next request's pages start none."""
     from coordination.reports.services import Filters, one_report
